@@ -17,7 +17,12 @@
 //!   [`WatchFrom::After(r)`], every change with revision > r in order, then `InSync` with the
 //!   revision it caught up to, then live changes. Events are never lost, duplicated or reordered,
 //!   also across reconnects of a networked backend. If `r` is older than the backend keeps history
-//!   for, the watch yields [`DatastoreError::Compacted`] and ends.
+//!   for, the watch yields [`DatastoreError::Compacted`] and ends; `oldest` in that error is the
+//!   oldest revision whose change is still kept, so `WatchFrom::After(oldest - 1)` is served.
+//!   A watch that falls behind a later compaction ends the same way.
+//!
+//! Revisions start wherever the backend starts them (etcd at 1, the others at 0); only their
+//! order is meaningful. A failed write (error returned) changes nothing.
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::Duration;
@@ -73,14 +78,21 @@ pub enum DatastoreError {
     AlreadyExists { key: String },
     #[error("{key} does not exist")]
     NotFound { key: String },
-    #[error("update conflict on {key}: expected revision {expected}, the stored revision is {actual}")]
+    #[error(
+        "update conflict on {key}: expected revision {expected}, the stored revision is {actual}"
+    )]
     Conflict {
         key: String,
         expected: Revision,
         actual: Revision,
     },
-    #[error("revision {requested} has been compacted; the oldest revision still available is {oldest}")]
-    Compacted { requested: Revision, oldest: Revision },
+    #[error(
+        "revision {requested} has been compacted; the oldest revision still available is {oldest}"
+    )]
+    Compacted {
+        requested: Revision,
+        oldest: Revision,
+    },
     #[error("the datastore is unreachable: {0}")]
     Unavailable(String),
     #[error("the datastore file {path} is damaged: {detail}")]
@@ -108,12 +120,35 @@ pub trait Backend: Send + Sync {
     /// The current store revision.
     fn revision(&self) -> Result<Revision>;
     fn watch(&self, prefix: &str, from: WatchFrom) -> Result<Watch>;
+    /// Discard the change history of every revision older than `revision` (the state itself is
+    /// kept). Afterwards `watch(_, WatchFrom::After(r))` with `r < revision - 1` fails with
+    /// [`DatastoreError::Compacted`] `{ requested: r, oldest: revision }`, like etcd's compaction.
+    /// Compacting to a revision at or below an earlier compaction is a no-op; a revision above the
+    /// current one is a [`DatastoreError::Config`] error. The default says compaction is not
+    /// supported.
+    fn compact(&self, revision: Revision) -> Result<()> {
+        let _ = revision;
+        Err(DatastoreError::Config(format!(
+            "the {} backend does not support compaction",
+            self.name()
+        )))
+    }
 }
 
-/// A stream of watch events. Dropping it cancels the watch (the producer sees the closed channel
-/// and stops).
+/// A stream of watch events. Dropping it cancels the watch: the producer sees the closed channel
+/// on its next send, and a backend that registered a cancel hook ([`Watch::with_cancel`]) is told
+/// at once, so an idle watch does not linger either.
 pub struct Watch {
     rx: Receiver<Result<WatchEvent>>,
+    cancel: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        if let Some(cancel) = self.cancel.take() {
+            cancel();
+        }
+    }
 }
 
 impl std::fmt::Debug for Watch {
@@ -125,7 +160,19 @@ impl std::fmt::Debug for Watch {
 impl Watch {
     /// Wrap the receiving end of a channel fed by a backend's watcher.
     pub fn new(rx: Receiver<Result<WatchEvent>>) -> Self {
-        Self { rx }
+        Self { rx, cancel: None }
+    }
+
+    /// Like [`Watch::new`], and `cancel` runs once when the `Watch` is dropped (it must not block
+    /// for long: stop a producer thread by flag or channel, do not join it).
+    pub fn with_cancel(
+        rx: Receiver<Result<WatchEvent>>,
+        cancel: impl FnOnce() + Send + 'static,
+    ) -> Self {
+        Self {
+            rx,
+            cancel: Some(Box::new(cancel)),
+        }
     }
 
     /// Wait for the next event; `None` when the watch has ended.
@@ -134,6 +181,8 @@ impl Watch {
     }
 
     /// Wait at most `timeout`; `Ok(None)` on timeout, `Err(())` when the watch has ended.
+    // `Err(())` carries no information beyond "ended"; a dedicated error type would add nothing.
+    #[allow(clippy::result_unit_err)]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Option<Result<WatchEvent>>, ()> {
         match self.rx.recv_timeout(timeout) {
             Ok(ev) => Ok(Some(ev)),
@@ -142,7 +191,8 @@ impl Watch {
         }
     }
 
-    /// The next event if one is ready.
+    /// The next event if one is ready; `Err(())` when the watch has ended.
+    #[allow(clippy::result_unit_err)]
     pub fn try_recv(&self) -> Result<Option<Result<WatchEvent>>, ()> {
         match self.rx.try_recv() {
             Ok(ev) => Ok(Some(ev)),

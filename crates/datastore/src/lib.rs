@@ -7,7 +7,11 @@
 //! (the typed resource layer stores JSON). Every write bumps one store-wide revision, as in etcd.
 
 pub mod backend;
+pub mod embedded;
+pub mod memory;
 
 pub use backend::{
     Backend, DatastoreError, KeyValue, ListResult, Result, Revision, Watch, WatchEvent, WatchFrom,
 };
+pub use embedded::{EmbeddedBackend, EmbeddedOptions};
+pub use memory::MemoryBackend;
