@@ -91,6 +91,12 @@ impl std::fmt::Debug for EmbeddedBackend {
     }
 }
 
+fn path_from_env(value: Option<std::ffi::OsString>) -> PathBuf {
+    value
+        .filter(|p| !p.is_empty())
+        .map_or_else(|| PathBuf::from(DEFAULT_PATH), PathBuf::from)
+}
+
 fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
     // A panic while holding a connection rolls its transaction back on unwind; the connection
     // itself stays usable.
@@ -100,9 +106,7 @@ fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
 impl EmbeddedBackend {
     /// `$CALICO_DATASTORE_PATH` when set and not empty, else [`DEFAULT_PATH`].
     pub fn default_path() -> PathBuf {
-        std::env::var_os(PATH_ENV)
-            .filter(|p| !p.is_empty())
-            .map_or_else(|| PathBuf::from(DEFAULT_PATH), PathBuf::from)
+        path_from_env(std::env::var_os(PATH_ENV))
     }
 
     /// Open the store at `path` with default options, creating it if the file does not exist
@@ -266,5 +270,22 @@ impl Backend for EmbeddedBackend {
         // Watchers that fell behind must learn that their history is gone.
         self.shared.hub.bump();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::{DEFAULT_PATH, path_from_env};
+
+    #[test]
+    fn the_environment_overrides_the_default_path() {
+        assert_eq!(path_from_env(None), PathBuf::from(DEFAULT_PATH));
+        assert_eq!(path_from_env(Some("".into())), PathBuf::from(DEFAULT_PATH));
+        assert_eq!(
+            path_from_env(Some("/tmp/x/calico.db".into())),
+            PathBuf::from("/tmp/x/calico.db")
+        );
     }
 }
