@@ -8,10 +8,12 @@
 
 pub mod backend;
 pub mod embedded;
+pub mod etcd;
 pub mod memory;
 
 pub use backend::{
     Backend, DatastoreError, KeyValue, ListResult, Result, Revision, Watch, WatchEvent, WatchFrom,
 };
 pub use embedded::{EmbeddedBackend, EmbeddedOptions};
+pub use etcd::{EtcdBackend, EtcdConfig};
 pub use memory::MemoryBackend;
