@@ -209,3 +209,108 @@ fn racing_writers_exactly_one_wins() {
         }
     }
 }
+
+#[test]
+fn replay_ends_with_in_sync_when_the_last_writes_are_elsewhere() {
+    let Some(server) = EtcdServer::start() else {
+        return;
+    };
+    let b = server.connect();
+    let start = b.revision().unwrap();
+    let mut revs = Vec::new();
+    for i in 0..3 {
+        revs.push(b.create(&format!("/x/{i}"), b"v").unwrap().mod_revision);
+    }
+    for i in 0..5 {
+        b.create(&format!("/y/{i}"), b"v").unwrap();
+    }
+    let head = b.revision().unwrap();
+    // History for the prefix, then InSync at the store revision (via a confirmed progress
+    // notification: no event of the prefix is at `head`).
+    let w = b.watch("/x/", WatchFrom::After(start)).unwrap();
+    let got: Vec<_> = (0..3)
+        .map(|_| match next(&w) {
+            WatchEvent::Put(kv) => kv.mod_revision,
+            other => panic!("expected a put, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(got, revs);
+    assert_eq!(next(&w), WatchEvent::InSync { revision: head });
+    // A prefix with no change at all since `start`.
+    let none = b.watch("/z/", WatchFrom::After(start)).unwrap();
+    assert_eq!(next(&none), WatchEvent::InSync { revision: head });
+    let z = b.create("/z/1", b"v").unwrap();
+    assert_eq!(next(&none), WatchEvent::Put(z));
+}
+
+#[test]
+fn long_replay_spans_several_etcd_batches() {
+    let Some(server) = EtcdServer::start() else {
+        return;
+    };
+    let b = server.connect();
+    let start = b.revision().unwrap();
+    let mut rev = b.create("/long/k", b"0").unwrap().mod_revision;
+    let mut revs = vec![rev];
+    // etcd sends at most 1000 revisions per catch-up batch.
+    for i in 1..2500 {
+        rev = b
+            .update("/long/k", format!("{i}").as_bytes(), Some(rev))
+            .unwrap()
+            .mod_revision;
+        revs.push(rev);
+    }
+    let w = b.watch("/long/", WatchFrom::After(start)).unwrap();
+    let mut got = Vec::new();
+    loop {
+        match next(&w) {
+            WatchEvent::Put(kv) => got.push(kv.mod_revision),
+            WatchEvent::InSync { revision } => {
+                assert_eq!(revision, rev);
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(got, revs);
+}
+
+#[test]
+fn dropped_watches_release_their_etcd_watchers() {
+    let Some(server) = EtcdServer::start() else {
+        return;
+    };
+    let watchers = || {
+        server
+            .metric("etcd_debugging_mvcc_watcher_total")
+            .expect("etcd_debugging_mvcc_watcher_total in /metrics")
+    };
+    let baseline = watchers();
+    let b = server.connect();
+    let ws: Vec<_> = (0..5)
+        .map(|i| {
+            b.watch(&format!("/idle/{i}/"), WatchFrom::Snapshot)
+                .unwrap()
+        })
+        .collect();
+    for w in &ws {
+        assert!(matches!(next(w), WatchEvent::InSync { .. }));
+    }
+    let deadline = std::time::Instant::now() + WAIT;
+    while watchers() < baseline + 5.0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(watchers(), baseline + 5.0);
+    // The watches outlive the backend handle that made them.
+    drop(b);
+    let writer = server.connect();
+    let kv = writer.create("/idle/0/k", b"v").unwrap();
+    assert_eq!(next(&ws[0]), WatchEvent::Put(kv));
+    // Idle watches, dropped: etcd's watcher count goes back down without any further write.
+    drop(ws);
+    let deadline = std::time::Instant::now() + WAIT;
+    while watchers() > baseline && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(watchers(), baseline);
+}

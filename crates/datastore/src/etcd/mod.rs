@@ -7,8 +7,9 @@
 //! with backoff, resume from the last delivered revision, and resynchronise by difference
 //! ([`resync`]) when etcd compacted the history they needed while they were disconnected.
 //!
-//! Revisions are etcd's own (`mod_revision`, `create_revision`, header revisions). Dropping
-//! the backend stops its runtime; watches created from it end (their channel closes).
+//! Revisions are etcd's own (`mod_revision`, `create_revision`, header revisions). The runtime
+//! lives while the backend or any watch made from it does, so a watch outlives the handle that
+//! created it; it stops when the last of them is dropped.
 
 mod config;
 mod error;
@@ -40,8 +41,8 @@ use crate::backend::{
 pub struct EtcdBackend {
     conn: Conn,
     cfg: EtcdConfig,
-    // Declared last so it is dropped after the connection handles.
-    exec: Executor,
+    // Declared last so it is dropped after the connection handles; shared with the watches.
+    exec: Arc<Executor>,
 }
 
 impl EtcdBackend {
@@ -52,7 +53,7 @@ impl EtcdBackend {
     pub fn connect(cfg: EtcdConfig) -> Result<Self> {
         cfg.validate()?;
         let opts = cfg.connect_options()?;
-        let exec = Executor::new()?;
+        let exec = Arc::new(Executor::new()?);
         let endpoints: Arc<str> = Arc::from(cfg.endpoint_list());
         let eps = cfg.endpoints.clone();
         let what = Arc::clone(&endpoints);
@@ -124,29 +125,35 @@ impl EtcdBackend {
             .run(limit, || error::timed_out(eps, &what(), limit), fut)
     }
 
-    /// The consumer's starting view for `WatchFrom::After(r)`: the prefix at revision `r + 1`
-    /// (keys only), which the replay of `r + 1` leaves unchanged. `Ok(None)`: compacted.
-    fn seed(&self, prefix: &str, r: Revision) -> Result<Option<resync::Known>> {
-        let at = r.max(0) + 1;
-        // Bounded: a retry happens only when the store moved past `at` between two reads.
+    /// The consumer's starting view for `WatchFrom::After(r)`: the prefix at revision `r`
+    /// (keys only). When `r` itself is compacted but `r + 1` is not, the view at `r + 1`, marked
+    /// `ahead`. `Ok(None)`: compacted.
+    fn seed(&self, prefix: &str, r: Revision) -> Result<Option<Seed>> {
+        if r <= 0 {
+            // Nothing exists before etcd's first revision.
+            return Ok(Some(Seed::default()));
+        }
+        // Bounded: a retry happens only when `r` was in the future and the store moved past
+        // it between two reads.
         for _ in 0..3 {
-            let conn = self.conn.clone();
-            let p = prefix.to_owned();
-            let first = self.request(|| format!("list {prefix} at revision {at}"), async move {
-                match kv::list_at(&conn, &p, Some(at), true).await {
-                    Ok(l) => Ok(Ok(l)),
-                    Err((kind, e)) => Ok(Err((kind, e))),
+            match self.list_keys_at(prefix, Some(r))? {
+                Ok(listing) => return Ok(Some(Seed::exact(&listing))),
+                Err((Kind::Compacted, _)) => {
+                    return match self.list_keys_at(prefix, Some(r + 1))? {
+                        Ok(listing) => Ok(Some(Seed {
+                            known: resync::known_from(&listing.kvs),
+                            ahead: true,
+                        })),
+                        Err((Kind::Compacted, _)) => Ok(None),
+                        Err((_, e)) => Err(e),
+                    };
                 }
-            })?;
-            match first {
-                Ok(listing) => return Ok(Some(resync::known_from(&listing.kvs))),
-                Err((Kind::Compacted, _)) => return Ok(None),
                 Err((Kind::FutureRevision, _)) => {
-                    // `r` is the current revision (or later): the state now is the state at
-                    // `r + 1` unless a write slipped in, in which case read at `r + 1` again.
-                    let current = self.list_keys_now(prefix)?;
-                    if current.revision <= at {
-                        return Ok(Some(resync::known_from(&current.kvs)));
+                    // Nothing can change between now and `r` without passing the watch.
+                    match self.list_keys_at(prefix, None)? {
+                        Ok(now) if now.revision <= r => return Ok(Some(Seed::exact(&now))),
+                        Ok(_) => {}
+                        Err((_, e)) => return Err(e),
                     }
                 }
                 Err((_, e)) => return Err(e),
@@ -158,12 +165,35 @@ impl EtcdBackend {
         )))
     }
 
-    fn list_keys_now(&self, prefix: &str) -> Result<ListResult> {
+    /// A keys-only listing at `at` (now for `None`), with the classified error.
+    fn list_keys_at(
+        &self,
+        prefix: &str,
+        at: Option<Revision>,
+    ) -> Result<std::result::Result<ListResult, (Kind, DatastoreError)>> {
         let conn = self.conn.clone();
         let p = prefix.to_owned();
-        self.request(|| format!("list {prefix}"), async move {
-            kv::list_at(&conn, &p, None, true).await.map_err(|(_, e)| e)
-        })
+        self.request(
+            || format!("list {prefix} at revision {}", at.unwrap_or(0)),
+            async move { Ok(kv::list_at(&conn, &p, at, true).await) },
+        )
+    }
+}
+
+/// See [`EtcdBackend::seed`].
+#[derive(Debug, Default)]
+struct Seed {
+    known: resync::Known,
+    /// The view includes the changes at `r + 1`, which the watch will replay.
+    ahead: bool,
+}
+
+impl Seed {
+    fn exact(listing: &ListResult) -> Self {
+        Self {
+            known: resync::known_from(&listing.kvs),
+            ahead: false,
+        }
     }
 }
 
@@ -217,6 +247,8 @@ impl Backend for EtcdBackend {
             last: 0,
             catching_up: None,
             delivered_any: false,
+            seed_ahead: false,
+            confirmations: 0,
             dial_timeout: self.cfg.dial_timeout,
             request_timeout: self.cfg.request_timeout,
         };
@@ -234,7 +266,7 @@ impl Backend for EtcdBackend {
                 }));
             }
             WatchFrom::After(r) => {
-                let Some(known) = self.seed(prefix, r)? else {
+                let Some(seed) = self.seed(prefix, r)? else {
                     let oldest = self.oldest_revision()?.unwrap_or(r.max(0) + 2);
                     let _ = watcher.tx.send(Err(DatastoreError::Compacted {
                         requested: r,
@@ -242,12 +274,18 @@ impl Backend for EtcdBackend {
                     }));
                     return Ok(Watch::new(rx));
                 };
-                watcher.known = known;
+                watcher.known = seed.known;
+                watcher.seed_ahead = seed.ahead;
                 watcher.last = r.max(0);
                 watcher.catching_up = Some(r);
             }
         }
         let task = self.exec.spawn(watcher.run())?;
-        Ok(Watch::with_cancel(rx, move || task.abort()))
+        let exec = Arc::clone(&self.exec);
+        Ok(Watch::with_cancel(rx, move || {
+            task.abort();
+            // The last owner stops the runtime (without blocking).
+            drop(exec);
+        }))
     }
 }

@@ -21,6 +21,8 @@
 //! progress notification is confirmed by a keys-only listing equal to `known` (etcd before
 //! 3.4.25/3.5.8 may send progress ahead of pending events, etcd#15220; the check makes the
 //! `InSync` exact for the state, dropping at worst a create+delete pair that cancels out).
+//! `known` starts as the prefix at revision `r`, so it is the consumer's view; when `r` was
+//! compacted (but `r + 1` was not) it starts at `r + 1` and the confirmation is asked twice.
 
 use std::sync::mpsc::Sender;
 use std::time::Duration;
@@ -78,6 +80,10 @@ pub(crate) struct Watcher {
     pub(crate) catching_up: Option<Revision>,
     /// Whether any change event has been sent yet.
     pub(crate) delivered_any: bool,
+    /// `known` was read at `r + 1` (because `r` was compacted), not at `r`.
+    pub(crate) seed_ahead: bool,
+    /// Consecutive progress notifications confirmed by a listing.
+    pub(crate) confirmations: u32,
     pub(crate) dial_timeout: Duration,
     pub(crate) request_timeout: Duration,
 }
@@ -183,8 +189,16 @@ impl Watcher {
             if self.catching_up.is_some() && !resp.created() {
                 let progress = resp.header().map_or(0, |h| h.revision());
                 if progress >= target && self.confirm(progress).await {
-                    self.last = self.last.max(progress);
-                    self.in_sync()?;
+                    self.confirmations += 1;
+                    // A view read at `r + 1` can equal the store while the change at `r + 1`
+                    // is still on its way; etcd sends pending history within its 100 ms sync
+                    // loop, so a second confirmation one tick later settles it.
+                    if !self.seed_ahead || self.delivered_any || self.confirmations >= 2 {
+                        self.last = self.last.max(progress);
+                        self.in_sync()?;
+                    }
+                } else {
+                    self.confirmations = 0;
                 }
             }
             return Ok(());
