@@ -2,8 +2,10 @@
 
 mod bgp;
 mod clusterinfo;
+mod duration;
 mod felixconfig;
 mod hostendpoint;
+mod infra_common;
 mod ipamconfig;
 mod ippool;
 mod ipreservation;
@@ -18,8 +20,10 @@ mod workloadendpoint;
 
 pub use bgp::*;
 pub use clusterinfo::*;
+pub use duration::*;
 pub use felixconfig::*;
 pub use hostendpoint::*;
+pub use infra_common::*;
 pub use ipamconfig::*;
 pub use ippool::*;
 pub use ipreservation::*;
