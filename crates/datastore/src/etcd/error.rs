@@ -45,6 +45,11 @@ pub(crate) fn map(endpoints: &str, what: &str, err: EtcdError) -> DatastoreError
                 Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Aborted => {
                     DatastoreError::Unavailable(format!("etcd at {endpoints}: {what}: {msg}"))
                 }
+                // etcd reports a wrong password as InvalidArgument.
+                _ if msg.contains("authentication failed") => DatastoreError::Config(format!(
+                    "etcd at {endpoints} refused {what}: {msg} (check ETCD_USERNAME and \
+                     ETCD_PASSWORD)"
+                )),
                 Code::Unauthenticated | Code::PermissionDenied => DatastoreError::Config(format!(
                     "etcd at {endpoints} refused {what}: {msg} (check ETCD_USERNAME/ETCD_PASSWORD \
                      and the roles granted to that user)"
