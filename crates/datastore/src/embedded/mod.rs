@@ -4,7 +4,7 @@
 //!   agents): SQLite in WAL mode lets readers run alongside the one writer; every write is a
 //!   `BEGIN IMMEDIATE` transaction that takes the file's write lock first, reads the key, checks
 //!   the precondition and writes, so compare-and-swap is atomic across processes. A writer
-//!   waits up to `busy_timeout` for the lock.
+//!   waits up to `busy_timeout` for the lock, retrying at short intervals (see [`busy`]).
 //! - **Crash safety**: a commit is in the WAL before `create`/`update`/`delete` returns; a
 //!   process killed mid-write leaves an uncommitted tail that SQLite ignores on the next open.
 //! - **Watches from any process**: every write also appends a row to a `log` table keyed by
@@ -14,6 +14,7 @@
 //!   SQLite writes anything and reports files that are not calico-rs stores, or were truncated,
 //!   as [`DatastoreError::Corrupt`] without touching them.
 
+mod busy;
 mod error;
 mod open;
 mod ops;

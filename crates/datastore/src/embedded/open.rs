@@ -172,9 +172,9 @@ pub(super) fn connect(path: &Path, opts: &EmbeddedOptions) -> Result<Connection>
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).map_err(|e| err("opening", e))?;
-    conn.busy_timeout(opts.busy_timeout)
-        .map_err(|e| err("setting busy_timeout", e))?;
+    let mut conn = Connection::open_with_flags(path, flags).map_err(|e| err("opening", e))?;
+    super::busy::install(&mut conn, opts.busy_timeout)
+        .map_err(|e| err("installing the busy handler", e))?;
     // synchronous=NORMAL in WAL mode: a commit is written to the WAL before it returns, so a
     // killed process never loses or corrupts a committed write; only a power failure can lose
     // the last commits (never corrupt the file), and those were made by processes and pods
