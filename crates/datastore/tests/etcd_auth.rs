@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use calico_datastore::{Backend, DatastoreError, EtcdBackend, EtcdConfig, WatchEvent, WatchFrom};
-use etcd_client::{Client, Permission};
+use etcd_client::{Client, ConnectOptions, Permission};
 use etcd_server::EtcdServer;
 
 /// Create `root` and a `calico` user allowed only under `/calico/`, then enable auth.
@@ -67,10 +67,59 @@ fn username_and_password() {
         other => panic!("expected a permission error, got {other:?}"),
     }
 
+    // A watch outside the granted prefix is refused at once.
+    match b.watch("/other/", WatchFrom::Snapshot) {
+        Err(DatastoreError::Config(msg)) => assert!(msg.contains("permission denied"), "{msg}"),
+        other => panic!("expected a refused watch, got {other:?}"),
+    }
+
     match EtcdBackend::connect(config(&server.endpoint(), "calico", "wrong")) {
         Err(DatastoreError::Config(msg)) => {
             assert!(msg.contains(&server.endpoint()), "{msg}");
         }
         other => panic!("expected refused credentials, got {other:?}"),
     }
+}
+
+/// Revoke the `calico` role's permission on `/calico/` (as root).
+fn revoke(endpoint: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let opts = ConnectOptions::new().with_user("root", "rootpw");
+        let mut c = Client::connect([endpoint], Some(opts)).await.unwrap();
+        c.role_revoke_permission(
+            "calico",
+            "/calico/",
+            Some(etcd_client::RoleRevokePermissionOptions::new().with_prefix()),
+        )
+        .await
+        .unwrap();
+    });
+}
+
+#[test]
+fn a_watch_refused_on_reconnect_ends_with_an_error() {
+    let Some(mut server) = EtcdServer::start() else {
+        return;
+    };
+    enable_auth(&server.endpoint());
+    let b = EtcdBackend::connect(config(&server.endpoint(), "calico", "calicopw")).unwrap();
+    let w = b.watch("/calico/", WatchFrom::Snapshot).unwrap();
+    assert!(matches!(
+        w.recv_timeout(Duration::from_secs(10)),
+        Ok(Some(Ok(WatchEvent::InSync { .. })))
+    ));
+    revoke(&server.endpoint());
+    // The live stream is not re-checked by etcd; the reconnect after a restart is.
+    server.restart();
+    match w.recv_timeout(Duration::from_secs(20)) {
+        Ok(Some(Err(DatastoreError::Config(msg)))) => {
+            assert!(msg.contains("refused the watch on /calico/"), "{msg}");
+        }
+        other => panic!("expected a refused watch, got {other:?}"),
+    }
+    assert_eq!(w.recv_timeout(Duration::from_secs(10)), Err(()));
 }

@@ -314,3 +314,26 @@ fn dropped_watches_release_their_etcd_watchers() {
     }
     assert_eq!(watchers(), baseline);
 }
+
+#[test]
+fn usable_from_inside_another_tokio_runtime() {
+    let Some(server) = EtcdServer::start() else {
+        return;
+    };
+    let cfg = server.config();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // A synchronous call from async code must not panic ("cannot start a runtime from within
+    // a runtime"), and neither must dropping the backend there.
+    rt.block_on(async move {
+        let b = calico_datastore::EtcdBackend::connect(cfg).unwrap();
+        let kv = b.create("/rt/a", b"1").unwrap();
+        assert_eq!(b.get("/rt/a").unwrap(), Some(kv.clone()));
+        let w = b.watch("/rt/", WatchFrom::Snapshot).unwrap();
+        assert_eq!(next(&w), WatchEvent::Put(kv));
+        drop(w);
+        drop(b);
+    });
+}

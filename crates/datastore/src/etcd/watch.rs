@@ -48,6 +48,8 @@ enum End {
     Broken,
     /// etcd no longer has the history from `last + 1`; `oldest` is its compaction revision.
     Compacted { oldest: Revision },
+    /// etcd refused the watch for good (the user may not read the prefix).
+    Refused(String),
 }
 
 /// The consumer dropped its end of the channel.
@@ -97,6 +99,14 @@ impl Watcher {
             match self.session(&mut backoff).await {
                 End::ReceiverGone => return,
                 End::Broken => tokio::time::sleep(backoff.next()).await,
+                End::Refused(reason) => {
+                    let _ = self.tx.send(Err(DatastoreError::Config(format!(
+                        "etcd at {} refused the watch on {}: {reason} (check the roles of \
+                         ETCD_USERNAME)",
+                        self.conn.endpoints, self.prefix
+                    ))));
+                    return;
+                }
                 End::Compacted { oldest } => {
                     if let Some(requested) = self.catching_up
                         && !self.delivered_any
@@ -146,6 +156,9 @@ impl Watcher {
                 return End::Compacted {
                     oldest: resp.compact_revision(),
                 };
+            }
+            Ok(Ok(Some(resp))) if resp.cancel_reason().contains("permission denied") => {
+                return End::Refused(resp.cancel_reason().to_owned());
             }
             _ => return End::Broken,
         };

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use calico_datastore::{EtcdBackend, EtcdConfig};
+use calico_datastore::{DatastoreError, EtcdBackend, EtcdConfig};
 
 /// How long a started etcd may take to answer.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -243,8 +243,11 @@ impl EtcdServer {
                 self.child = None;
                 return Err(format!("etcd exited with {status}\n{}", self.log()));
             }
-            if EtcdBackend::connect(cfg.clone()).is_ok() {
-                return Ok(());
+            // Any answer counts, also a refusal once auth is enabled.
+            match EtcdBackend::connect(cfg.clone()) {
+                Ok(_) => return Ok(()),
+                Err(DatastoreError::Unavailable(_)) => {}
+                Err(_) => return Ok(()),
             }
             std::thread::sleep(Duration::from_millis(100));
         }
