@@ -323,3 +323,30 @@ spec:
         r.validate().unwrap_or_else(|e| panic!("doc {i}: {e}"));
     }
 }
+
+#[test]
+fn unquoted_port_ranges_in_yaml() {
+    let text = "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n  name: r\nspec:\n  ingress:\n  - action: Allow\n    protocol: TCP\n    destination:\n      ports:\n      - 1000:2000\n      - 22\n      notPorts: [30000:32767]\n";
+    let docs = decode_all(text).unwrap();
+    let Ok(Resource::GlobalNetworkPolicy(p)) = &docs[0].1 else {
+        panic!("{:?}", docs[0].1)
+    };
+    let d = &p.spec.ingress[0].destination;
+    assert_eq!(
+        d.ports,
+        vec![
+            Port::Range {
+                min: 1000,
+                max: 2000
+            },
+            Port::single(22)
+        ]
+    );
+    assert_eq!(
+        d.not_ports,
+        vec![Port::Range {
+            min: 30000,
+            max: 32767
+        }]
+    );
+}

@@ -919,3 +919,41 @@ fn profiles() {
         ),
     ]);
 }
+
+#[test]
+fn engine_helpers() {
+    use calico_api::{
+        Action, EntityRule, GlobalNetworkPolicySpec, Port, Protocol, Rule, default_policy_types,
+        tier_or_default, well_known_tier,
+    };
+    let mut r = Rule::new(Action::Allow);
+    assert_eq!(r.ip_versions(), vec![4, 6]);
+    r.destination.nets = vec!["fd00::/64".into()];
+    assert_eq!(r.ip_versions(), vec![6]);
+    r.protocol = Some(Protocol::Icmp);
+    assert_eq!(r.ip_versions(), vec![4]);
+    r.ip_version = Some(6);
+    assert_eq!(r.ip_versions(), vec![6]);
+    assert!(EntityRule::default().is_empty());
+    assert!(!r.destination.is_empty());
+    assert_eq!(r.destination.parsed_nets().len(), 1);
+    assert_eq!(Port::Range { min: 80, max: 90 }.range(), Some((80, 90)));
+    assert_eq!(Port::named("http").range(), None);
+    assert_eq!(Protocol::Sctp.number(), 132);
+    assert_eq!(
+        default_policy_types(false, false),
+        vec![PolicyType::Ingress]
+    );
+    assert_eq!(
+        default_policy_types(true, true),
+        vec![PolicyType::Ingress, PolicyType::Egress]
+    );
+    let spec = GlobalNetworkPolicySpec {
+        egress: vec![Rule::new(Action::Deny)],
+        ..GlobalNetworkPolicySpec::default()
+    };
+    assert_eq!(spec.effective_types(), vec![PolicyType::Egress]);
+    assert_eq!(tier_or_default(""), "default");
+    assert_eq!(well_known_tier("kube-admin"), Some((1000.0, Action::Pass)));
+    assert_eq!(well_known_tier("mine"), None);
+}
