@@ -41,13 +41,14 @@ pub struct EtcdServer {
 
 /// The etcd binary, or `None` when tests should skip (after printing why).
 fn etcd_binary() -> Option<PathBuf> {
-    let candidates = std::env::var_os("ETCD_BIN")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain([
+    // An explicit ETCD_BIN is the only candidate (so a wrong one is reported, not bypassed).
+    let candidates = match std::env::var_os("ETCD_BIN") {
+        Some(bin) => vec![PathBuf::from(bin)],
+        None => vec![
             PathBuf::from("/usr/bin/etcd"),
             PathBuf::from("/usr/local/bin/etcd"),
-        ]);
+        ],
+    };
     for c in candidates {
         if c.is_file() {
             return Some(c);
@@ -55,7 +56,8 @@ fn etcd_binary() -> Option<PathBuf> {
     }
     if std::env::var("CALICO_SKIP_ETCD_TESTS").as_deref() == Ok("1") {
         eprintln!(
-            "SKIPPED: no etcd binary (/usr/bin/etcd or $ETCD_BIN) and CALICO_SKIP_ETCD_TESTS=1"
+            "SKIPPED: no etcd binary ($ETCD_BIN, /usr/bin/etcd or /usr/local/bin/etcd) and \
+             CALICO_SKIP_ETCD_TESTS=1"
         );
         return None;
     }
