@@ -853,3 +853,35 @@ proptest! {
     #[test]
     fn profile_round_trips(r in profile()) { check(r)?; }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Arbitrary strings and numbers in rule fields are reported, never a panic.
+    #[test]
+    fn garbage_never_panics(
+        nets in vec(".{0,24}", 0..3),
+        sel in ".{0,24}",
+        ns_sel in ".{0,24}",
+        port in prop_oneof![".{0,12}".prop_map(serde_json::Value::from), any::<i64>().prop_map(serde_json::Value::from)],
+        proto in prop_oneof![".{0,8}".prop_map(serde_json::Value::from), any::<i64>().prop_map(serde_json::Value::from)],
+        icmp_type in any::<i64>(),
+        ip_version in any::<i64>(),
+        name in ".{0,20}",
+    ) {
+        let doc = serde_json::json!({
+            "apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy",
+            "metadata": {"name": name, "namespace": "x"},
+            "spec": {"selector": sel, "ingress": [{
+                "action": "Allow", "protocol": proto, "ipVersion": ip_version,
+                "icmp": {"type": icmp_type},
+                "source": {"nets": nets, "namespaceSelector": ns_sel, "ports": [port]},
+            }]},
+        });
+        if let Ok(mut r) = Resource::from_value(doc) {
+            let _ = r.validate();
+            r.apply_defaults();
+            let _ = r.validate();
+        }
+    }
+}
