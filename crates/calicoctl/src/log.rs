@@ -25,7 +25,7 @@ pub fn set_level(name: &str) -> Result<(), String> {
 
 fn emit(level: usize, args: Arguments<'_>) {
     if usize::from(LEVEL.load(Ordering::Relaxed)) >= level {
-        eprintln!("{}: {args}", NAMES[level].to_ascii_uppercase());
+        crate::stdout::error_line(&format!("{}: {args}", NAMES[level].to_ascii_uppercase()));
     }
 }
 

@@ -21,6 +21,7 @@ mod output;
 mod precheck;
 mod report;
 mod session;
+mod stdout;
 
 use std::process::ExitCode;
 
@@ -46,13 +47,13 @@ fn main() -> ExitCode {
         }
     };
     if let Err(msg) = log::set_level(&cli.log_level) {
-        eprintln!("{msg}");
+        stdout::error_line(&msg);
         return ExitCode::FAILURE;
     }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{e:#}");
+            stdout::error_line(&format!("{e:#}"));
             ExitCode::FAILURE
         }
     }

@@ -259,3 +259,96 @@ pub fn check_tiers(client: &Client, checked: &[Checked]) -> anyhow::Result<Optio
 pub fn offline_client() -> Client {
     Client::new(std::sync::Arc::new(calico_datastore::MemoryBackend::new()))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::input::decode_text;
+
+    const TIER: &str =
+        "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata:\n  name: t1\nspec:\n  order: 10\n";
+    const POLICY: &str = "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n  name: t1.p\nspec:\n  tier: t1\n  selector: all()\n";
+
+    fn check(text: &str, action: Action) -> Result<Vec<Checked>, Rejected> {
+        prepare_all(
+            &offline_client(),
+            decode_text("in", text),
+            None,
+            false,
+            action,
+        )
+    }
+
+    #[test]
+    fn every_bad_document_is_listed() {
+        let text = format!(
+            "{TIER}---\napiVersion: projectcalico.org/v3\nkind: Nope\n---\n{}---\nmetadata: {{}}\n",
+            TIER.replace("t1", "T1")
+        );
+        let r = check(&text, Action::Create).unwrap_err();
+        assert_eq!((r.invalid_docs, r.total_docs), (3, 4));
+        assert!(
+            r.lines[0].starts_with("error in document 2: unknown kind \"Nope\""),
+            "{:?}",
+            r.lines
+        );
+        assert!(
+            r.lines[1].starts_with("error in document 3 (Tier T1): metadata.name:"),
+            "{:?}",
+            r.lines
+        );
+        assert!(
+            r.lines[2].starts_with("error in document 4: the document has no `kind`"),
+            "{:?}",
+            r.lines
+        );
+        let msg = r.message("Failed to create any resources", "; nothing was written");
+        assert!(msg.ends_with(
+            "Failed to create any resources: 3 of 4 documents are invalid; nothing was written"
+        ));
+    }
+
+    #[test]
+    fn defaults_and_namespace_are_filled_in() {
+        let ns = "apiVersion: projectcalico.org/v3\nkind: NetworkSet\nmetadata:\n  name: s\n";
+        let ok = check(ns, Action::Apply).unwrap();
+        assert_eq!(ok[0].resource.namespace(), "default");
+        assert_eq!(ok[0].label, "document 1");
+    }
+
+    #[test]
+    fn tiers_resolve_from_input_store_or_defaults() {
+        let client = offline_client();
+        // Declared earlier in the same input.
+        let ok = check(&format!("{TIER}---\n{POLICY}"), Action::Create).unwrap();
+        assert!(check_tiers(&client, &ok).unwrap().is_none());
+        // Declared later: rejected.
+        let late = check(&format!("{POLICY}---\n{TIER}"), Action::Create).unwrap();
+        let r = check_tiers(&client, &late).unwrap().unwrap();
+        assert!(
+            r.lines[0].contains("spec.tier: tier \"t1\" does not exist"),
+            "{:?}",
+            r.lines
+        );
+        // In the store.
+        let tier = check(TIER, Action::Create).unwrap().pop().unwrap().resource;
+        client.create(tier).unwrap();
+        let alone = check(POLICY, Action::Create).unwrap();
+        assert!(check_tiers(&client, &alone).unwrap().is_none());
+        // A tier Calico creates itself.
+        let kube = check(&POLICY.replace("t1", "kube-admin"), Action::Create).unwrap();
+        assert!(check_tiers(&offline_client(), &kube).unwrap().is_none());
+    }
+
+    #[test]
+    fn cluster_information_is_read_only_for_writes() {
+        let ci = "apiVersion: projectcalico.org/v3\nkind: ClusterInformation\nmetadata:\n  name: default\n";
+        let r = check(ci, Action::Apply).unwrap_err();
+        assert!(r.lines[0].contains(
+            "operation apply is not supported on ClusterInformation: resource is readonly"
+        ));
+        assert!(check(ci, Action::Validate).is_ok());
+        assert!(check(ci, Action::Get).is_ok());
+    }
+}

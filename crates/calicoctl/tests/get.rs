@@ -314,3 +314,102 @@ fn get_by_file_and_stdin() {
     let out = env.run_stdin(&["get", "-f", "-", "-o", "custom-columns=NAME"], POOL1);
     assert_eq!(out.ok(), "NAME    \npool1   \n\n");
 }
+
+const CLUSTER: &str = "apiVersion: projectcalico.org/v3
+kind: Tier
+metadata:
+  name: security
+spec:
+  order: 100
+---
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata:
+  name: security.allow-dns
+  namespace: ns1
+spec:
+  tier: security
+  order: 10
+  selector: app == 'web'
+  types: [Egress]
+  egress:
+  - action: Allow
+    protocol: UDP
+    destination:
+      ports: [53]
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata:
+  name: deny-all
+spec:
+  selector: all()
+  types: [Ingress]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: allow-web
+  namespace: ns1
+spec:
+  podSelector:
+    matchLabels:
+      app: web
+---
+apiVersion: projectcalico.org/v3
+kind: WorkloadEndpoint
+metadata:
+  name: node--a-k8s-web--1-eth0
+  namespace: ns1
+spec:
+  node: node-a
+  orchestrator: k8s
+  pod: web-1
+  endpoint: eth0
+  interfaceName: cali1234
+  ipNetworks: [10.1.2.3/32, fd00::3/128]
+  profiles: [kns.ns1, ksa.ns1.default]
+---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata:
+  name: node-a
+spec:
+  bgp:
+    ipv4Address: 192.168.1.10/24
+---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata:
+  name: rr
+spec:
+  peerIP: 192.168.1.1
+  asNumber: 64513
+";
+
+#[test]
+fn policy_endpoint_and_bgp_tables() {
+    let env = Env::new();
+    env.run_file(&["create"], CLUSTER).ok();
+    let mut all = String::new();
+    for args in [
+        &["get", "networkpolicy", "-A", "-o", "wide"][..],
+        &["get", "gnp", "-o", "wide"],
+        &["get", "knp", "-n", "ns1", "-o", "wide"],
+        &["get", "wep", "-n", "ns1"],
+        &["get", "weps", "-A", "-o", "wide"],
+        &["get", "nodes", "-o", "wide"],
+        &["get", "bgppeers"],
+    ] {
+        all.push_str(&format!("$ calicoctl {}\n", args.join(" ")));
+        all.push_str(env.run(args).ok());
+    }
+    golden("tables.txt", &all);
+    golden(
+        "networkpolicy.yaml",
+        &mask(
+            env.run(&["get", "np", "security.allow-dns", "-n", "ns1", "-o", "yaml"])
+                .ok(),
+        ),
+    );
+}

@@ -9,6 +9,7 @@ use crate::log;
 use crate::precheck::{self, Action};
 use crate::report::{self, Outcome, Verb};
 use crate::session::Globals;
+use crate::stdout;
 
 /// Options of a write command.
 #[derive(Debug)]
@@ -30,7 +31,7 @@ pub fn run(g: &Globals, opts: WriteOpts) -> Result<()> {
     };
     let docs = input::load(&opts.file).map_err(|e| anyhow!("Failed to execute command: {e:#}"))?;
     if docs.is_empty() {
-        println!("No resources specified");
+        stdout::line("No resources specified")?;
         return Ok(());
     }
     let summary = format!("Failed to {base} any resources");

@@ -9,6 +9,7 @@ use crate::input;
 use crate::precheck::{self, Action};
 use crate::report::{self, Outcome, Verb};
 use crate::session::Globals;
+use crate::stdout;
 
 pub fn run(g: &Globals, args: DeleteArgs) -> Result<()> {
     let ns = args.namespace.as_deref();
@@ -17,7 +18,7 @@ pub fn run(g: &Globals, args: DeleteArgs) -> Result<()> {
             let docs =
                 input::load(&file).map_err(|e| anyhow!("Failed to execute command: {e:#}"))?;
             if docs.is_empty() {
-                println!("No resources specified");
+                stdout::line("No resources specified")?;
                 return Ok(());
             }
             let offline = precheck::offline_client();

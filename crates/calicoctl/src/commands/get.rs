@@ -15,6 +15,7 @@ use crate::output::columns::Ctx;
 use crate::output::{self, Format, Printable};
 use crate::precheck::{self, Action};
 use crate::session::Globals;
+use crate::stdout;
 
 pub fn run(g: &Globals, args: GetArgs) -> Result<()> {
     let format = Format::parse(&args.output)?;
@@ -70,7 +71,7 @@ pub fn run(g: &Globals, args: GetArgs) -> Result<()> {
     }
     let ctx = Ctx::new(|| default_as_number(&client));
     let text = output::render(&format, &objects, print_namespace, &ctx)?;
-    print!("{text}");
+    stdout::print(&text)?;
     if !errors.is_empty() {
         bail!(errors.join("\n"));
     }

@@ -7,6 +7,7 @@ use calico_client::ClientError;
 use super::targets_from_args;
 use crate::cli::LabelArgs;
 use crate::session::Globals;
+use crate::stdout;
 
 pub fn run(g: &Globals, args: LabelArgs) -> Result<()> {
     let (kind, name) = (&args.kind, &args.name);
@@ -58,11 +59,15 @@ pub fn run(g: &Globals, args: LabelArgs) -> Result<()> {
         .update(resource)
         .map_err(|e| anyhow!("failed to update {kind} {name}, label not changed: {e}"))?;
     if args.remove {
-        println!("Successfully removed label {key} from {kind} {name}");
+        stdout::line(&format!(
+            "Successfully removed label {key} from {kind} {name}"
+        ))?;
     } else if overwritten {
-        println!("Successfully updated label {key} on {kind} {name}");
+        stdout::line(&format!(
+            "Successfully updated label {key} on {kind} {name}"
+        ))?;
     } else {
-        println!("Successfully set label {key} on {kind} {name}");
+        stdout::line(&format!("Successfully set label {key} on {kind} {name}"))?;
     }
     Ok(())
 }

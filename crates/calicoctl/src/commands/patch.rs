@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::targets_from_args;
 use crate::cli::PatchArgs;
 use crate::session::Globals;
+use crate::stdout;
 
 pub fn run(g: &Globals, args: PatchArgs) -> Result<()> {
     match args.patch_type.as_str() {
@@ -60,7 +61,10 @@ pub fn run(g: &Globals, args: PatchArgs) -> Result<()> {
     client
         .update(patched)
         .map_err(|e| anyhow!("Hit error: updating existing resource: {e}"))?;
-    println!("Successfully patched 1 '{}' resource", stored.kind());
+    stdout::line(&format!(
+        "Successfully patched 1 '{}' resource",
+        stored.kind()
+    ))?;
     Ok(())
 }
 

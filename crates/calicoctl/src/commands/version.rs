@@ -4,6 +4,7 @@
 use anyhow::{Result, anyhow};
 
 use crate::session::{CLIENT_VERSION, Globals};
+use crate::stdout;
 
 /// The commit this binary was built from, when the build set `CALICO_GIT_COMMIT`.
 pub const GIT_COMMIT: &str = match option_env!("CALICO_GIT_COMMIT") {
@@ -12,8 +13,8 @@ pub const GIT_COMMIT: &str = match option_env!("CALICO_GIT_COMMIT") {
 };
 
 pub fn run(g: &Globals, client_only: bool) -> Result<()> {
-    println!("Client Version:    {CLIENT_VERSION}");
-    println!("Git commit:        {GIT_COMMIT}");
+    stdout::line(&format!("Client Version:    {CLIENT_VERSION}"))?;
+    stdout::line(&format!("Git commit:        {GIT_COMMIT}"))?;
     if client_only {
         return Ok(());
     }
@@ -29,7 +30,7 @@ pub fn run(g: &Globals, client_only: bool) -> Result<()> {
             .unwrap_or("unknown")
             .to_string()
     };
-    println!("Cluster Version:   {}", field("calicoVersion"));
-    println!("Cluster Type:      {}", field("clusterType"));
+    stdout::line(&format!("Cluster Version:   {}", field("calicoVersion")))?;
+    stdout::line(&format!("Cluster Type:      {}", field("clusterType")))?;
     Ok(())
 }
