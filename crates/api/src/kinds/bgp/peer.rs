@@ -64,7 +64,11 @@ pub struct BGPPeerSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keepalive_time: Option<GoDuration>,
     /// How many times the local AS may appear in received AS paths.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "numAllowedLocalASNumbers",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub num_allowed_local_as_numbers: Option<i32>,
     /// GTSM: the number of hops to the peer.
     #[serde(

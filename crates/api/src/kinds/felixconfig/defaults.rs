@@ -7,769 +7,216 @@ use super::spec::FelixConfigurationSpec;
 use super::types::ProtoPort;
 use crate::kinds::{Dscp, Port};
 
-/// A Felix setting's default, written as in the Felix configuration reference (empty when the
-/// setting has no fixed default, e.g. `vxlanEnabled`, which Felix derives from the IP pools).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FelixDefault {
-    /// The FelixConfiguration JSON field name.
-    pub name: &'static str,
-    pub default: &'static str,
-}
-
-/// The default of every FelixConfiguration field, by JSON name.
-pub static FELIX_DEFAULTS: &[FelixDefault] = &[
-    FelixDefault {
-        name: "useInternalDataplaneDriver",
-        default: "true",
-    },
-    FelixDefault {
-        name: "dataplaneDriver",
-        default: "calico-iptables-plugin",
-    },
-    FelixDefault {
-        name: "dataplaneWatchdogTimeout",
-        default: "1m30s",
-    },
-    FelixDefault {
-        name: "ipv6Support",
-        default: "true",
-    },
-    FelixDefault {
-        name: "routeRefreshInterval",
-        default: "1m30s",
-    },
-    FelixDefault {
-        name: "interfaceRefreshInterval",
-        default: "1m30s",
-    },
-    FelixDefault {
-        name: "iptablesRefreshInterval",
-        default: "3m0s",
-    },
-    FelixDefault {
-        name: "iptablesPostWriteCheckInterval",
-        default: "5s",
-    },
-    FelixDefault {
-        name: "iptablesLockProbeInterval",
-        default: "50ms",
-    },
-    FelixDefault {
-        name: "featureDetectOverride",
-        default: "",
-    },
-    FelixDefault {
-        name: "featureGates",
-        default: "",
-    },
-    FelixDefault {
-        name: "ipsetsRefreshInterval",
-        default: "1m30s",
-    },
-    FelixDefault {
-        name: "maxIpsetSize",
-        default: "1048576",
-    },
-    FelixDefault {
-        name: "iptablesBackend",
-        default: "Auto",
-    },
-    FelixDefault {
-        name: "xdpRefreshInterval",
-        default: "1m30s",
-    },
-    FelixDefault {
-        name: "netlinkTimeout",
-        default: "10s",
-    },
-    FelixDefault {
-        name: "metadataAddr",
-        default: "127.0.0.1",
-    },
-    FelixDefault {
-        name: "metadataPort",
-        default: "8775",
-    },
-    FelixDefault {
-        name: "openstackRegion",
-        default: "",
-    },
-    FelixDefault {
-        name: "interfacePrefix",
-        default: "cali",
-    },
-    FelixDefault {
-        name: "interfaceExclude",
-        default: "kube-ipvs0",
-    },
-    FelixDefault {
-        name: "chainInsertMode",
-        default: "Insert",
-    },
-    FelixDefault {
-        name: "defaultEndpointToHostAction",
-        default: "Drop",
-    },
-    FelixDefault {
-        name: "iptablesFilterAllowAction",
-        default: "Accept",
-    },
-    FelixDefault {
-        name: "iptablesMangleAllowAction",
-        default: "Accept",
-    },
-    FelixDefault {
-        name: "iptablesFilterDenyAction",
-        default: "Drop",
-    },
-    FelixDefault {
-        name: "logPrefix",
-        default: "calico-packet",
-    },
-    FelixDefault {
-        name: "logFilePath",
-        default: "/var/log/calico/felix.log",
-    },
-    FelixDefault {
-        name: "logSeverityFile",
-        default: "Info",
-    },
-    FelixDefault {
-        name: "logSeverityScreen",
-        default: "Info",
-    },
-    FelixDefault {
-        name: "logSeveritySys",
-        default: "Info",
-    },
-    FelixDefault {
-        name: "logDebugFilenameRegex",
-        default: "",
-    },
-    FelixDefault {
-        name: "logActionRateLimit",
-        default: "",
-    },
-    FelixDefault {
-        name: "logActionRateLimitBurst",
-        default: "5",
-    },
-    FelixDefault {
-        name: "ipipEnabled",
-        default: "",
-    },
-    FelixDefault {
-        name: "ipipMTU",
-        default: "0",
-    },
-    FelixDefault {
-        name: "vxlanEnabled",
-        default: "",
-    },
-    FelixDefault {
-        name: "vxlanMTU",
-        default: "0",
-    },
-    FelixDefault {
-        name: "vxlanMTUV6",
-        default: "0",
-    },
-    FelixDefault {
-        name: "vxlanPort",
-        default: "4789",
-    },
-    FelixDefault {
-        name: "vxlanVNI",
-        default: "4096",
-    },
-    FelixDefault {
-        name: "allowVXLANPacketsFromWorkloads",
-        default: "false",
-    },
-    FelixDefault {
-        name: "allowIPIPPacketsFromWorkloads",
-        default: "false",
-    },
-    FelixDefault {
-        name: "reportingInterval",
-        default: "30s",
-    },
-    FelixDefault {
-        name: "reportingTTL",
-        default: "1m30s",
-    },
-    FelixDefault {
-        name: "endpointReportingEnabled",
-        default: "false",
-    },
-    FelixDefault {
-        name: "endpointReportingDelay",
-        default: "1s",
-    },
-    FelixDefault {
-        name: "endpointStatusPathPrefix",
-        default: "/var/run/calico",
-    },
-    FelixDefault {
-        name: "iptablesMarkMask",
-        default: "0xffff0000",
-    },
-    FelixDefault {
-        name: "disableConntrackInvalidCheck",
-        default: "false",
-    },
-    FelixDefault {
-        name: "healthEnabled",
-        default: "false",
-    },
-    FelixDefault {
-        name: "healthHost",
-        default: "localhost",
-    },
-    FelixDefault {
-        name: "healthPort",
-        default: "9099",
-    },
-    FelixDefault {
-        name: "healthTimeoutOverrides",
-        default: "",
-    },
-    FelixDefault {
-        name: "prometheusMetricsEnabled",
-        default: "false",
-    },
-    FelixDefault {
-        name: "prometheusGoMetricsEnabled",
-        default: "true",
-    },
-    FelixDefault {
-        name: "prometheusProcessMetricsEnabled",
-        default: "true",
-    },
-    FelixDefault {
-        name: "prometheusWireGuardMetricsEnabled",
-        default: "true",
-    },
-    FelixDefault {
-        name: "prometheusMetricsHost",
-        default: "",
-    },
-    FelixDefault {
-        name: "prometheusMetricsPort",
-        default: "9091",
-    },
-    FelixDefault {
-        name: "prometheusMetricsCAFile",
-        default: "",
-    },
-    FelixDefault {
-        name: "prometheusMetricsCertFile",
-        default: "",
-    },
-    FelixDefault {
-        name: "prometheusMetricsKeyFile",
-        default: "",
-    },
-    FelixDefault {
-        name: "prometheusMetricsClientAuth",
-        default: "NoClientCert",
-    },
-    FelixDefault {
-        name: "failsafeInboundHostPorts",
-        default: "tcp:22,udp:68,tcp:179,tcp:2379,tcp:2380,tcp:5473,tcp:6443,tcp:6666,tcp:6667",
-    },
-    FelixDefault {
-        name: "failsafeOutboundHostPorts",
-        default: "udp:53,udp:67,tcp:179,tcp:2379,tcp:2380,tcp:5473,tcp:6443,tcp:6666,tcp:6667",
-    },
-    FelixDefault {
-        name: "kubeNodePortRanges",
-        default: "30000:32767",
-    },
-    FelixDefault {
-        name: "policySyncPathPrefix",
-        default: "",
-    },
-    FelixDefault {
-        name: "usageReportingEnabled",
-        default: "true",
-    },
-    FelixDefault {
-        name: "usageReportingInitialDelay",
-        default: "5m0s",
-    },
-    FelixDefault {
-        name: "usageReportingInterval",
-        default: "24h0m0s",
-    },
-    FelixDefault {
-        name: "natPortRange",
-        default: "",
-    },
-    FelixDefault {
-        name: "natOutgoingAddress",
-        default: "",
-    },
-    FelixDefault {
-        name: "natOutgoingExclusions",
-        default: "IPPoolsOnly",
-    },
-    FelixDefault {
-        name: "deviceRouteSourceAddress",
-        default: "",
-    },
-    FelixDefault {
-        name: "deviceRouteSourceAddressIPv6",
-        default: "",
-    },
-    FelixDefault {
-        name: "deviceRouteProtocol",
-        default: "3",
-    },
-    FelixDefault {
-        name: "removeExternalRoutes",
-        default: "true",
-    },
-    FelixDefault {
-        name: "programClusterRoutes",
-        default: "EnabledIPIPOnly",
-    },
-    FelixDefault {
-        name: "ipForwarding",
-        default: "Enabled",
-    },
-    FelixDefault {
-        name: "externalNodesList",
-        default: "",
-    },
-    FelixDefault {
-        name: "debugMemoryProfilePath",
-        default: "",
-    },
-    FelixDefault {
-        name: "debugDisableLogDropping",
-        default: "false",
-    },
-    FelixDefault {
-        name: "debugSimulateCalcGraphHangAfter",
-        default: "0s",
-    },
-    FelixDefault {
-        name: "debugSimulateDataplaneHangAfter",
-        default: "0s",
-    },
-    FelixDefault {
-        name: "debugSimulateDataplaneApplyDelay",
-        default: "0s",
-    },
-    FelixDefault {
-        name: "debugHost",
-        default: "localhost",
-    },
-    FelixDefault {
-        name: "debugPort",
-        default: "",
-    },
-    FelixDefault {
-        name: "iptablesNATOutgoingInterfaceFilter",
-        default: "",
-    },
-    FelixDefault {
-        name: "sidecarAccelerationEnabled",
-        default: "false",
-    },
-    FelixDefault {
-        name: "xdpEnabled",
-        default: "true",
-    },
-    FelixDefault {
-        name: "genericXDPEnabled",
-        default: "false",
-    },
-    FelixDefault {
-        name: "nftablesMode",
-        default: "Auto",
-    },
-    FelixDefault {
-        name: "nftablesRefreshInterval",
-        default: "3m0s",
-    },
-    FelixDefault {
-        name: "nftablesFilterAllowAction",
-        default: "Accept",
-    },
-    FelixDefault {
-        name: "nftablesMangleAllowAction",
-        default: "Accept",
-    },
-    FelixDefault {
-        name: "nftablesFilterDenyAction",
-        default: "Drop",
-    },
-    FelixDefault {
-        name: "nftablesMarkMask",
-        default: "0xffff0000",
-    },
-    FelixDefault {
-        name: "bpfEnabled",
-        default: "false",
-    },
-    FelixDefault {
-        name: "bpfDisableUnprivileged",
-        default: "true",
-    },
-    FelixDefault {
-        name: "bpfJITHardening",
-        default: "Auto",
-    },
-    FelixDefault {
-        name: "bpfLogLevel",
-        default: "Off",
-    },
-    FelixDefault {
-        name: "bpfConntrackLogLevel",
-        default: "Off",
-    },
-    FelixDefault {
-        name: "bpfConntrackMode",
-        default: "Auto",
-    },
-    FelixDefault {
-        name: "bpfConntrackTimeouts",
-        default: "",
-    },
-    FelixDefault {
-        name: "bpfLogFilters",
-        default: "",
-    },
-    FelixDefault {
-        name: "bpfCTLBLogFilter",
-        default: "",
-    },
-    FelixDefault {
-        name: "bpfDataIfacePattern",
-        default: "^((en|wl|ww|sl|ib)[Popsx].*|(eth|wlan|wwan|bond).*)",
-    },
-    FelixDefault {
-        name: "bpfL3IfacePattern",
-        default: "",
-    },
-    FelixDefault {
-        name: "bpfConnectTimeLoadBalancingEnabled",
-        default: "",
-    },
-    FelixDefault {
-        name: "bpfConnectTimeLoadBalancing",
-        default: "TCP",
-    },
-    FelixDefault {
-        name: "bpfHostNetworkedNATWithoutCTLB",
-        default: "Enabled",
-    },
-    FelixDefault {
-        name: "bpfExternalServiceMode",
-        default: "Tunnel",
-    },
-    FelixDefault {
-        name: "bpfDSROptoutCIDRs",
-        default: "",
-    },
-    FelixDefault {
-        name: "bpfExtToServiceConnmark",
-        default: "0",
-    },
-    FelixDefault {
-        name: "bpfKubeProxyIptablesCleanupEnabled",
-        default: "true",
-    },
-    FelixDefault {
-        name: "bpfKubeProxyMinSyncPeriod",
-        default: "1s",
-    },
-    FelixDefault {
-        name: "bpfKubeProxyHealthzPort",
-        default: "10256",
-    },
-    FelixDefault {
-        name: "bpfPSNATPorts",
-        default: "20000:29999",
-    },
-    FelixDefault {
-        name: "bpfMapSizeNATFrontend",
-        default: "65536",
-    },
-    FelixDefault {
-        name: "bpfMapSizeNATBackend",
-        default: "262144",
-    },
-    FelixDefault {
-        name: "bpfMapSizeNATAffinity",
-        default: "65536",
-    },
-    FelixDefault {
-        name: "bpfMapSizeRoute",
-        default: "262144",
-    },
-    FelixDefault {
-        name: "bpfMapSizeConntrack",
-        default: "512000",
-    },
-    FelixDefault {
-        name: "bpfMapSizePerCpuConntrack",
-        default: "0",
-    },
-    FelixDefault {
-        name: "bpfMapSizeConntrackScaling",
-        default: "DoubleIfFull",
-    },
-    FelixDefault {
-        name: "bpfMapSizeConntrackCleanupQueue",
-        default: "100000",
-    },
-    FelixDefault {
-        name: "bpfMapSizeIPSets",
-        default: "1048576",
-    },
-    FelixDefault {
-        name: "bpfMapSizeIfState",
-        default: "1000",
-    },
-    FelixDefault {
-        name: "bpfHostConntrackBypass",
-        default: "false",
-    },
-    FelixDefault {
-        name: "bpfEnforceRPF",
-        default: "Loose",
-    },
-    FelixDefault {
-        name: "bpfPolicyDebugEnabled",
-        default: "true",
-    },
-    FelixDefault {
-        name: "bpfForceTrackPacketsFromIfaces",
-        default: "docker+",
-    },
-    FelixDefault {
-        name: "bpfDisableGROForIfaces",
-        default: "",
-    },
-    FelixDefault {
-        name: "bpfExcludeCIDRsFromNAT",
-        default: "",
-    },
-    FelixDefault {
-        name: "bpfExportBufferSizeMB",
-        default: "1",
-    },
-    FelixDefault {
-        name: "bpfRedirectToPeer",
-        default: "Enabled",
-    },
-    FelixDefault {
-        name: "bpfProfiling",
-        default: "Disabled",
-    },
-    FelixDefault {
-        name: "bpfAttachType",
-        default: "Netkit",
-    },
-    FelixDefault {
-        name: "bpfMaglevMaxEndpointsPerService",
-        default: "100",
-    },
-    FelixDefault {
-        name: "bpfMaglevMaxServices",
-        default: "100",
-    },
-    FelixDefault {
-        name: "bpfOverlayHostSourceIP",
-        default: "TunnelAddress",
-    },
-    FelixDefault {
-        name: "bpfIPFragTimeout",
-        default: "",
-    },
-    FelixDefault {
-        name: "bpfIPFragmentReassemblyEnabled",
-        default: "true",
-    },
-    FelixDefault {
-        name: "cgroupV2Path",
-        default: "",
-    },
-    FelixDefault {
-        name: "routeSource",
-        default: "CalicoIPAM",
-    },
-    FelixDefault {
-        name: "routeTableRanges",
-        default: "",
-    },
-    FelixDefault {
-        name: "routeTableRange",
-        default: "",
-    },
-    FelixDefault {
-        name: "routeSyncDisabled",
-        default: "false",
-    },
-    FelixDefault {
-        name: "wireguardEnabled",
-        default: "false",
-    },
-    FelixDefault {
-        name: "wireguardEnabledV6",
-        default: "false",
-    },
-    FelixDefault {
-        name: "wireguardThreadingEnabled",
-        default: "false",
-    },
-    FelixDefault {
-        name: "wireguardListeningPort",
-        default: "51820",
-    },
-    FelixDefault {
-        name: "wireguardListeningPortV6",
-        default: "51821",
-    },
-    FelixDefault {
-        name: "wireguardRoutingRulePriority",
-        default: "99",
-    },
-    FelixDefault {
-        name: "wireguardInterfaceName",
-        default: "wireguard.cali",
-    },
-    FelixDefault {
-        name: "wireguardInterfaceNameV6",
-        default: "wg-v6.cali",
-    },
-    FelixDefault {
-        name: "wireguardMTU",
-        default: "0",
-    },
-    FelixDefault {
-        name: "wireguardMTUV6",
-        default: "0",
-    },
-    FelixDefault {
-        name: "wireguardHostEncryptionEnabled",
-        default: "false",
-    },
-    FelixDefault {
-        name: "wireguardKeepAlive",
-        default: "0s",
-    },
-    FelixDefault {
-        name: "awsSrcDstCheck",
-        default: "DoNothing",
-    },
-    FelixDefault {
-        name: "serviceLoopPrevention",
-        default: "Drop",
-    },
-    FelixDefault {
-        name: "workloadSourceSpoofing",
-        default: "Disabled",
-    },
-    FelixDefault {
-        name: "mtuIfacePattern",
-        default: "^((en|wl|ww|sl|ib)[Pcopsvx].*|(eth|wlan|wwan).*)",
-    },
-    FelixDefault {
-        name: "floatingIPs",
-        default: "Disabled",
-    },
-    FelixDefault {
-        name: "windowsManageFirewallRules",
-        default: "Disabled",
-    },
-    FelixDefault {
-        name: "goGCThreshold",
-        default: "40",
-    },
-    FelixDefault {
-        name: "goMemoryLimitMB",
-        default: "-1",
-    },
-    FelixDefault {
-        name: "goMaxProcs",
-        default: "-1",
-    },
-    FelixDefault {
-        name: "requireMTUFile",
-        default: "false",
-    },
-    FelixDefault {
-        name: "ipv4ElevatedRoutePriority",
-        default: "512",
-    },
-    FelixDefault {
-        name: "ipv4NormalRoutePriority",
-        default: "1024",
-    },
-    FelixDefault {
-        name: "ipv6ElevatedRoutePriority",
-        default: "512",
-    },
-    FelixDefault {
-        name: "ipv6NormalRoutePriority",
-        default: "1024",
-    },
-    FelixDefault {
-        name: "liveMigrationRouteConvergenceTime",
-        default: "30s",
-    },
-    FelixDefault {
-        name: "istioAmbientMode",
-        default: "Disabled",
-    },
-    FelixDefault {
-        name: "istioDSCPMark",
-        default: "23",
-    },
-    FelixDefault {
-        name: "localSubnetL2Reachability",
-        default: "Disabled",
-    },
-    FelixDefault {
-        name: "localSubnetL2ReachabilityRefreshInterval",
-        default: "2m0s",
-    },
-    FelixDefault {
-        name: "flowLogsFlushInterval",
-        default: "5m0s",
-    },
-    FelixDefault {
-        name: "flowLogsGoldmaneServer",
-        default: "",
-    },
-    FelixDefault {
-        name: "flowLogsLocalReporter",
-        default: "Disabled",
-    },
-    FelixDefault {
-        name: "flowLogsPolicyEvaluationMode",
-        default: "Continuous",
-    },
-    FelixDefault {
-        name: "flowLogsCollectorDebugTrace",
-        default: "false",
-    },
-    FelixDefault {
-        name: "nodeSelector",
-        default: "",
-    },
+/// The default of every FelixConfiguration field as `(JSON name, default)`, the default written
+/// as in the Felix configuration reference; empty when the setting has no fixed default (e.g.
+/// `vxlanEnabled`, which Felix derives from the IP pools).
+pub static FELIX_DEFAULTS: &[(&str, &str)] = &[
+    ("useInternalDataplaneDriver", "true"),
+    ("dataplaneDriver", "calico-iptables-plugin"),
+    ("dataplaneWatchdogTimeout", "1m30s"),
+    ("ipv6Support", "true"),
+    ("routeRefreshInterval", "1m30s"),
+    ("interfaceRefreshInterval", "1m30s"),
+    ("iptablesRefreshInterval", "3m0s"),
+    ("iptablesPostWriteCheckInterval", "5s"),
+    ("iptablesLockProbeInterval", "50ms"),
+    ("featureDetectOverride", ""),
+    ("featureGates", ""),
+    ("ipsetsRefreshInterval", "1m30s"),
+    ("maxIpsetSize", "1048576"),
+    ("iptablesBackend", "Auto"),
+    ("xdpRefreshInterval", "1m30s"),
+    ("netlinkTimeout", "10s"),
+    ("metadataAddr", "127.0.0.1"),
+    ("metadataPort", "8775"),
+    ("openstackRegion", ""),
+    ("interfacePrefix", "cali"),
+    ("interfaceExclude", "kube-ipvs0"),
+    ("chainInsertMode", "Insert"),
+    ("defaultEndpointToHostAction", "Drop"),
+    ("iptablesFilterAllowAction", "Accept"),
+    ("iptablesMangleAllowAction", "Accept"),
+    ("iptablesFilterDenyAction", "Drop"),
+    ("logPrefix", "calico-packet"),
+    ("logFilePath", "/var/log/calico/felix.log"),
+    ("logSeverityFile", "Info"),
+    ("logSeverityScreen", "Info"),
+    ("logSeveritySys", "Info"),
+    ("logDebugFilenameRegex", ""),
+    ("logActionRateLimit", ""),
+    ("logActionRateLimitBurst", "5"),
+    ("ipipEnabled", ""),
+    ("ipipMTU", "0"),
+    ("vxlanEnabled", ""),
+    ("vxlanMTU", "0"),
+    ("vxlanMTUV6", "0"),
+    ("vxlanPort", "4789"),
+    ("vxlanVNI", "4096"),
+    ("allowVXLANPacketsFromWorkloads", "false"),
+    ("allowIPIPPacketsFromWorkloads", "false"),
+    ("reportingInterval", "30s"),
+    ("reportingTTL", "1m30s"),
+    ("endpointReportingEnabled", "false"),
+    ("endpointReportingDelay", "1s"),
+    ("endpointStatusPathPrefix", "/var/run/calico"),
+    ("iptablesMarkMask", "0xffff0000"),
+    ("disableConntrackInvalidCheck", "false"),
+    ("healthEnabled", "false"),
+    ("healthHost", "localhost"),
+    ("healthPort", "9099"),
+    ("healthTimeoutOverrides", ""),
+    ("prometheusMetricsEnabled", "false"),
+    ("prometheusGoMetricsEnabled", "true"),
+    ("prometheusProcessMetricsEnabled", "true"),
+    ("prometheusWireGuardMetricsEnabled", "true"),
+    ("prometheusMetricsHost", ""),
+    ("prometheusMetricsPort", "9091"),
+    ("prometheusMetricsCAFile", ""),
+    ("prometheusMetricsCertFile", ""),
+    ("prometheusMetricsKeyFile", ""),
+    ("prometheusMetricsClientAuth", "NoClientCert"),
+    (
+        "failsafeInboundHostPorts",
+        "tcp:22,udp:68,tcp:179,tcp:2379,tcp:2380,tcp:5473,tcp:6443,tcp:6666,tcp:6667",
+    ),
+    (
+        "failsafeOutboundHostPorts",
+        "udp:53,udp:67,tcp:179,tcp:2379,tcp:2380,tcp:5473,tcp:6443,tcp:6666,tcp:6667",
+    ),
+    ("kubeNodePortRanges", "30000:32767"),
+    ("policySyncPathPrefix", ""),
+    ("usageReportingEnabled", "true"),
+    ("usageReportingInitialDelay", "5m0s"),
+    ("usageReportingInterval", "24h0m0s"),
+    ("natPortRange", ""),
+    ("natOutgoingAddress", ""),
+    ("natOutgoingExclusions", "IPPoolsOnly"),
+    ("deviceRouteSourceAddress", ""),
+    ("deviceRouteSourceAddressIPv6", ""),
+    ("deviceRouteProtocol", "3"),
+    ("removeExternalRoutes", "true"),
+    ("programClusterRoutes", "EnabledIPIPOnly"),
+    ("ipForwarding", "Enabled"),
+    ("externalNodesList", ""),
+    ("debugMemoryProfilePath", ""),
+    ("debugDisableLogDropping", "false"),
+    ("debugSimulateCalcGraphHangAfter", "0s"),
+    ("debugSimulateDataplaneHangAfter", "0s"),
+    ("debugSimulateDataplaneApplyDelay", "0s"),
+    ("debugHost", "localhost"),
+    ("debugPort", ""),
+    ("iptablesNATOutgoingInterfaceFilter", ""),
+    ("sidecarAccelerationEnabled", "false"),
+    ("xdpEnabled", "true"),
+    ("genericXDPEnabled", "false"),
+    ("nftablesMode", "Auto"),
+    ("nftablesRefreshInterval", "3m0s"),
+    ("nftablesFilterAllowAction", "Accept"),
+    ("nftablesMangleAllowAction", "Accept"),
+    ("nftablesFilterDenyAction", "Drop"),
+    ("nftablesMarkMask", "0xffff0000"),
+    ("bpfEnabled", "false"),
+    ("bpfDisableUnprivileged", "true"),
+    ("bpfJITHardening", "Auto"),
+    ("bpfLogLevel", "Off"),
+    ("bpfConntrackLogLevel", "Off"),
+    ("bpfConntrackMode", "Auto"),
+    ("bpfConntrackTimeouts", ""),
+    ("bpfLogFilters", ""),
+    ("bpfCTLBLogFilter", ""),
+    (
+        "bpfDataIfacePattern",
+        "^((en|wl|ww|sl|ib)[Popsx].*|(eth|wlan|wwan|bond).*)",
+    ),
+    ("bpfL3IfacePattern", ""),
+    ("bpfConnectTimeLoadBalancingEnabled", ""),
+    ("bpfConnectTimeLoadBalancing", "TCP"),
+    ("bpfHostNetworkedNATWithoutCTLB", "Enabled"),
+    ("bpfExternalServiceMode", "Tunnel"),
+    ("bpfDSROptoutCIDRs", ""),
+    ("bpfExtToServiceConnmark", "0"),
+    ("bpfKubeProxyIptablesCleanupEnabled", "true"),
+    ("bpfKubeProxyMinSyncPeriod", "1s"),
+    ("bpfKubeProxyHealthzPort", "10256"),
+    ("bpfPSNATPorts", "20000:29999"),
+    ("bpfMapSizeNATFrontend", "65536"),
+    ("bpfMapSizeNATBackend", "262144"),
+    ("bpfMapSizeNATAffinity", "65536"),
+    ("bpfMapSizeRoute", "262144"),
+    ("bpfMapSizeConntrack", "512000"),
+    ("bpfMapSizePerCpuConntrack", "0"),
+    ("bpfMapSizeConntrackScaling", "DoubleIfFull"),
+    ("bpfMapSizeConntrackCleanupQueue", "100000"),
+    ("bpfMapSizeIPSets", "1048576"),
+    ("bpfMapSizeIfState", "1000"),
+    ("bpfHostConntrackBypass", "false"),
+    ("bpfEnforceRPF", "Loose"),
+    ("bpfPolicyDebugEnabled", "true"),
+    ("bpfForceTrackPacketsFromIfaces", "docker+"),
+    ("bpfDisableGROForIfaces", ""),
+    ("bpfExcludeCIDRsFromNAT", ""),
+    ("bpfExportBufferSizeMB", "1"),
+    ("bpfRedirectToPeer", "Enabled"),
+    ("bpfProfiling", "Disabled"),
+    ("bpfAttachType", "Netkit"),
+    ("bpfMaglevMaxEndpointsPerService", "100"),
+    ("bpfMaglevMaxServices", "100"),
+    ("bpfOverlayHostSourceIP", "TunnelAddress"),
+    ("bpfIPFragTimeout", ""),
+    ("bpfIPFragmentReassemblyEnabled", "true"),
+    ("cgroupV2Path", ""),
+    ("routeSource", "CalicoIPAM"),
+    ("routeTableRanges", ""),
+    ("routeTableRange", ""),
+    ("routeSyncDisabled", "false"),
+    ("wireguardEnabled", "false"),
+    ("wireguardEnabledV6", "false"),
+    ("wireguardThreadingEnabled", "false"),
+    ("wireguardListeningPort", "51820"),
+    ("wireguardListeningPortV6", "51821"),
+    ("wireguardRoutingRulePriority", "99"),
+    ("wireguardInterfaceName", "wireguard.cali"),
+    ("wireguardInterfaceNameV6", "wg-v6.cali"),
+    ("wireguardMTU", "0"),
+    ("wireguardMTUV6", "0"),
+    ("wireguardHostEncryptionEnabled", "false"),
+    ("wireguardKeepAlive", "0s"),
+    ("awsSrcDstCheck", "DoNothing"),
+    ("serviceLoopPrevention", "Drop"),
+    ("workloadSourceSpoofing", "Disabled"),
+    (
+        "mtuIfacePattern",
+        "^((en|wl|ww|sl|ib)[Pcopsvx].*|(eth|wlan|wwan).*)",
+    ),
+    ("floatingIPs", "Disabled"),
+    ("windowsManageFirewallRules", "Disabled"),
+    ("goGCThreshold", "40"),
+    ("goMemoryLimitMB", "-1"),
+    ("goMaxProcs", "-1"),
+    ("requireMTUFile", "false"),
+    ("ipv4ElevatedRoutePriority", "512"),
+    ("ipv4NormalRoutePriority", "1024"),
+    ("ipv6ElevatedRoutePriority", "512"),
+    ("ipv6NormalRoutePriority", "1024"),
+    ("liveMigrationRouteConvergenceTime", "30s"),
+    ("istioAmbientMode", "Disabled"),
+    ("istioDSCPMark", "23"),
+    ("localSubnetL2Reachability", "Disabled"),
+    ("localSubnetL2ReachabilityRefreshInterval", "2m0s"),
+    ("flowLogsFlushInterval", "5m0s"),
+    ("flowLogsGoldmaneServer", ""),
+    ("flowLogsLocalReporter", "Disabled"),
+    ("flowLogsPolicyEvaluationMode", "Continuous"),
+    ("flowLogsCollectorDebugTrace", "false"),
+    ("nodeSelector", ""),
 ];
 
 /// The default of one field (`None` for an unknown name).
 pub fn felix_default(name: &str) -> Option<&'static str> {
     FELIX_DEFAULTS
         .iter()
-        .find(|d| d.name == name)
-        .map(|d| d.default)
+        .find(|(n, _)| *n == name)
+        .map(|(_, d)| *d)
 }
 
 /// Felix's default inbound failsafe ports.

@@ -9,6 +9,7 @@
 //! [`FELIX_DEFAULTS`] and the `effective_*` accessors of [`FelixConfigurationSpec`].
 
 mod check;
+mod check_format;
 mod defaults;
 mod spec;
 mod types;
