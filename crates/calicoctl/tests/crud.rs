@@ -153,6 +153,11 @@ fn delete_by_kind_and_several_names() {
         out.stderr,
         "Failed to delete 'IPPool' resource: resource does not exist: IPPool(nope)\n"
     );
+    let out = env.run(&["delete", "ippool", "pool1", "-n", "ns1"]);
+    assert_eq!(
+        out.fails(),
+        "Failed to delete 'IPPool' resource: IPPool is not namespaced\n"
+    );
     let out = env.run(&["delete", "bogus", "x"]);
     assert_eq!(out.fails(), "resource type 'bogus' is not supported\n");
 }

@@ -240,7 +240,7 @@ fn namespaces() {
         env.run(&["get", "networksets", "-A"]).ok()
     );
     let err = env.run(&["get", "ippool", "-n", "ns1"]).fails().to_string();
-    assert_eq!(err, "Failed to get resources: IPPool is not namespaced\n");
+    assert_eq!(err, "IPPool is not namespaced\n");
     let err = env
         .run(&["get", "networkset", "partners", "-A"])
         .fails()

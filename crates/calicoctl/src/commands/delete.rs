@@ -33,6 +33,7 @@ pub fn run(g: &Globals, args: DeleteArgs) -> Result<()> {
                     name: c.resource.name().to_string(),
                     resource_version: Some(c.resource.metadata().resource_version.clone())
                         .filter(|rv| !rv.is_empty()),
+                    problem: None,
                 })
                 .collect()
         }
@@ -54,6 +55,10 @@ pub fn run(g: &Globals, args: DeleteArgs) -> Result<()> {
         single_kind: report::single_kind(targets.iter().map(|t| t.info.kind)),
     };
     for t in &targets {
+        if let Some(p) = &t.problem {
+            outcome.errors.push(p.clone());
+            continue;
+        }
         if t.info.kind == "ClusterInformation" && t.info.is_calico() {
             outcome
                 .errors

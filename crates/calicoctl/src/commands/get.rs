@@ -36,6 +36,7 @@ pub fn run(g: &Globals, args: GetArgs) -> Result<()> {
                     namespace: c.resource.namespace().to_string(),
                     name: c.resource.name().to_string(),
                     resource_version: None,
+                    problem: None,
                 })
                 .collect::<Vec<_>>();
             (targets, false)
@@ -79,6 +80,9 @@ pub fn run(g: &Globals, args: GetArgs) -> Result<()> {
 }
 
 fn fetch(client: &Client, t: &Target) -> Result<Printable> {
+    if let Some(p) = &t.problem {
+        bail!("{p}");
+    }
     if t.name.is_empty() {
         let ns = (!t.namespace.is_empty()).then_some(t.namespace.as_str());
         let (mut items, revision) = client.list(t.info, ns)?;

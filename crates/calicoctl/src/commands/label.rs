@@ -30,6 +30,8 @@ pub fn run(g: &Globals, args: LabelArgs) -> Result<()> {
     .map_err(|e| anyhow!("failed to get {kind} {name}, error {e}"))?
     .into_iter()
     .next()
+    .map(super::Target::usable)
+    .transpose()?
     .ok_or_else(|| anyhow!("{kind} {name} not found"))?;
 
     let client = g.connect_checked()?;

@@ -25,10 +25,24 @@ pub struct Target {
     pub name: String,
     /// The resourceVersion given in a document, if any.
     pub resource_version: Option<String>,
+    /// Why the target cannot be acted on (a namespace rule it breaks); Calico reports this
+    /// per resource, after acting on the others.
+    pub problem: Option<String>,
+}
+
+impl Target {
+    /// The target, or its problem as an error.
+    pub fn usable(self) -> Result<Self> {
+        match self.problem {
+            Some(p) => Err(anyhow!(p)),
+            None => Ok(self),
+        }
+    }
 }
 
 /// `<KIND> [<NAME>...]` with `-n`/`-A`: one target per name (one name-less target when there
-/// are none and `list_without_names` is set).
+/// are none and `list_without_names` is set). An unknown kind is an error; a namespace rule a
+/// target breaks is recorded in [`Target::problem`].
 pub fn targets_from_args(
     kind: &str,
     names: &[String],
@@ -48,12 +62,13 @@ pub fn targets_from_args(
         .into_iter()
         .map(|name| {
             let mut ns = String::new();
-            handle_namespace(info, &mut ns, namespace, all_namespaces).map_err(|e| anyhow!(e))?;
+            let problem = handle_namespace(info, &mut ns, namespace, all_namespaces).err();
             Ok(Target {
                 info,
                 namespace: ns,
                 name,
                 resource_version: None,
+                problem,
             })
         })
         .collect()

@@ -29,6 +29,9 @@ pub fn run(g: &Globals, args: PatchArgs) -> Result<()> {
     )?
     .into_iter()
     .next()
+    .map(super::Target::usable)
+    .transpose()
+    .map_err(|e| anyhow!("Hit error: {e}"))?
     .ok_or_else(|| anyhow!("No resources specified"))?;
     let patch: Value = serde_json::from_str(&args.patch).map_err(|e| {
         anyhow!("Hit error: performing merge patch: the patch is not valid JSON: {e}")
