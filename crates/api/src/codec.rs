@@ -72,9 +72,12 @@ fn expand_list(v: Value, out: &mut Vec<Value>) {
     }
 }
 
+/// One decoded document: its index in the input and the resource or why it could not be decoded.
+pub type Decoded = (usize, Result<Resource, DecodeError>);
+
 /// Decode every document of `text`; per-document errors are kept with their index so a caller
 /// can report all of them.
-pub fn decode_all(text: &str) -> Result<Vec<(usize, Result<Resource, DecodeError>)>, DecodeError> {
+pub fn decode_all(text: &str) -> Result<Vec<Decoded>, DecodeError> {
     Ok(parse_documents(text)?
         .into_iter()
         .map(|d| (d.index, Resource::from_value(d.value)))

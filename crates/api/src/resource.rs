@@ -147,7 +147,35 @@ fn check_meta<K: Kind>(r: &K, v: &mut Validator) {
             }
         });
         v.field("labels", |v| v.check_labels(&meta.labels));
+        v.field("annotations", |v| {
+            let mut total = 0usize;
+            for (k, val) in &meta.annotations {
+                total += k.len() + val.len();
+                if let Err(msg) = crate::validate::label_key_problem(k) {
+                    v.key(k, |v| v.error(msg.replace("label key", "annotation key")));
+                }
+            }
+            if total > MAX_ANNOTATIONS_BYTES {
+                v.error(format!(
+                    "annotations total {total} bytes: expected at most {MAX_ANNOTATIONS_BYTES} \
+                     (256 KiB)"
+                ));
+            }
+        });
     });
+}
+
+/// The largest total size of `metadata.annotations` (keys plus values), as in Kubernetes.
+pub const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
+
+/// A DNS label's characters without its 63-character limit (policy name parts).
+fn is_label_chars(part: &str) -> bool {
+    !part.is_empty()
+        && part
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !part.starts_with('-')
+        && !part.ends_with('-')
 }
 
 fn check_name(rule: NameRule, name: &str, v: &mut Validator) {
@@ -157,14 +185,15 @@ fn check_name(rule: NameRule, name: &str, v: &mut Validator) {
         NameRule::Label => is_dns_label(name),
         NameRule::GlobalNetworkPolicy => {
             let parts: Vec<&str> = name.split('.').collect();
-            parts.len() <= 2 && parts.iter().all(|p| is_dns_label(p))
+            name.len() <= 253 && parts.len() <= 2 && parts.iter().all(|p| is_label_chars(p))
         }
         NameRule::NetworkPolicy => {
             let parts: Vec<&str> = name.split('.').collect();
-            (parts.len() <= 2 && parts.iter().all(|p| is_dns_label(p)))
-                || ["knp.default.", "ossg.default."]
-                    .iter()
-                    .any(|p| name.strip_prefix(p).is_some_and(is_dns_subdomain))
+            name.len() <= 253
+                && ((parts.len() <= 2 && parts.iter().all(|p| is_label_chars(p)))
+                    || ["knp.default.", "ossg.default."]
+                        .iter()
+                        .any(|p| name.strip_prefix(p).is_some_and(is_dns_subdomain)))
         }
     };
     if !ok {
@@ -178,8 +207,8 @@ fn check_name(rule: NameRule, name: &str, v: &mut Validator) {
                  at most 63 characters"
             }
             NameRule::GlobalNetworkPolicy | NameRule::NetworkPolicy => {
-                "a DNS label (lower-case alphanumerics and '-', at most 63 characters), \
-                 optionally prefixed by a tier name and '.'"
+                "lower-case alphanumerics and '-' (starting and ending with an alphanumeric), \
+                 optionally prefixed by a tier name and '.', at most 253 characters"
             }
         };
         v.error(format!("{name:?} is not a valid name: expected {expected}"));

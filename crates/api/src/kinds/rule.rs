@@ -194,9 +194,10 @@ impl EntityRule {
     }
 }
 
-/// Parse a rule CIDR (`10.0.0.0/8`, `fd00::/64`). Rules take CIDRs with a prefix length only.
+/// Parse a rule CIDR (`10.0.0.0/8`, `fd00::/64`) or bare IP (a /32 or /128), masked to its
+/// network as Felix does (`10.0.0.1/8` → `10.0.0.0/8`).
 pub fn parse_net(s: &str) -> Option<IpNet> {
-    s.parse::<IpNet>().ok()
+    crate::validate::parse_cidr_or_ip(s).map(|n| n.trunc())
 }
 
 /// A Kubernetes Service by name (and namespace; empty means the policy's namespace).

@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::hash::Hash;
-use std::net::IpAddr;
 
 use ipnet::IpNet;
 
@@ -309,28 +308,15 @@ fn check_rule_nets(v: &mut Validator, r: &Rule) {
     }
 }
 
-/// One entry of `nets`/`notNets`: a CIDR with a prefix length and no host bits.
+/// One entry of `nets`/`notNets`: a CIDR or a bare IP (a /32 or /128), host bits allowed as in
+/// Calico (the rule matches the masked network).
 fn rule_net(s: &str, negated: bool) -> Result<IpNet, String> {
-    let net = match s.parse::<IpNet>() {
-        Ok(n) => n,
-        Err(_) if s.parse::<IpAddr>().is_ok() => {
-            let len = if s.contains(':') { 128 } else { 32 };
-            return Err(format!(
-                "{s:?} is not a CIDR: rule nets need a prefix length, e.g. \"{s}/{len}\""
-            ));
-        }
-        Err(_) => {
-            return Err(format!(
-                "{s:?} is not a valid CIDR: expected e.g. 10.0.0.0/16 or fd00::/64"
-            ));
-        }
-    };
-    if net.trunc() != net {
+    let Some(net) = crate::validate::parse_cidr_or_ip(s) else {
         return Err(format!(
-            "{s:?} has host bits set: expected the network address {}",
-            net.trunc()
+            "{s:?} is not a valid CIDR or IP address: expected e.g. 10.0.0.0/16, 10.0.0.1 or \
+             fd00::/64"
         ));
-    }
+    };
     if negated && net.prefix_len() == 0 {
         return Err(format!(
             "catch-all CIDR {s:?} in notNets creates a logical contradiction (matches no traffic)"
