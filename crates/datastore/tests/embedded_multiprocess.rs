@@ -26,6 +26,10 @@ const TESTS: &[(&str, Test)] = &[
         four_processes_race_and_a_fifth_watches,
     ),
     (
+        "many_processes_create_the_store_at_once",
+        many_processes_create_the_store_at_once,
+    ),
+    (
         "sigkill_mid_write_leaves_the_store_consistent",
         sigkill_mid_write_leaves_the_store_consistent,
     ),
@@ -109,6 +113,10 @@ fn child(role: &str) -> ExitCode {
         "racer" => racer(&store, id),
         "watcher" => watcher(&store),
         "churn" => churn(&store, id),
+        "opener" => {
+            store.create(&format!("/openers/{id}"), b"here").unwrap();
+            println!("CREATED {id}");
+        }
         other => panic!("unknown role {other}"),
     }
     ExitCode::SUCCESS
@@ -305,6 +313,28 @@ fn four_processes_race_and_a_fifth_watches() {
         "  {} writes from {PROCESSES} processes in {elapsed:.2?} ({total_retries} CAS retries)",
         expected_events
     );
+}
+
+fn many_processes_create_the_store_at_once() {
+    const OPENERS: usize = 8;
+    for round in 0..3 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("calico.db");
+        if round == 1 {
+            std::fs::write(&path, b"").unwrap(); // A pre-created empty file works too.
+        }
+        let children: Vec<Child> = (0..OPENERS)
+            .map(|id| spawn("opener", &path, &[("CALICO_DS_TEST_ID", id.to_string())]))
+            .collect();
+        for c in children {
+            let out = c.wait_with_output().unwrap();
+            assert!(out.status.success(), "an opener failed: {out:?}");
+        }
+        let store = EmbeddedBackend::open(&path).unwrap();
+        assert_eq!(store.list("/openers/").unwrap().kvs.len(), OPENERS);
+        assert_eq!(store.revision().unwrap(), OPENERS as i64);
+        store.check_integrity().unwrap();
+    }
 }
 
 fn sigkill_mid_write_leaves_the_store_consistent() {

@@ -50,6 +50,38 @@ pub(super) fn install(conn: &mut Connection, timeout: Duration) -> rusqlite::Res
     }))
 }
 
+/// Whether `e` says the database was locked by another connection.
+pub(super) fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// Run `f` again while it fails with a lock error that SQLite returned without waiting, until
+/// `timeout` has passed. Some lock requests never call the busy handler: switching a new file
+/// to WAL mode while another process does the same, or reading while another connection
+/// recovers the WAL.
+pub(super) fn retry<T, E>(
+    timeout: Duration,
+    busy: impl Fn(&E) -> bool,
+    mut f: impl FnMut() -> Result<T, E>,
+) -> Result<T, E> {
+    let started = Instant::now();
+    let mut random = u64::from(std::process::id()) | 1;
+    let mut attempt = 0;
+    loop {
+        match f() {
+            Err(e) if busy(&e) && started.elapsed() < timeout => {
+                random = xorshift(random);
+                std::thread::sleep(backoff(attempt, random));
+                attempt = attempt.saturating_add(1);
+            }
+            other => return other,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,5 +100,37 @@ mod tests {
             }
         }
         assert_eq!(backoff(-1, 0), backoff(0, 0));
+    }
+
+    #[test]
+    fn retry_repeats_only_lock_errors_and_only_until_the_timeout() {
+        let mut calls = 0;
+        let ok: Result<u32, &str> = retry(
+            Duration::from_secs(5),
+            |e| *e == "busy",
+            || {
+                calls += 1;
+                if calls < 3 { Err("busy") } else { Ok(calls) }
+            },
+        );
+        assert_eq!(ok, Ok(3));
+
+        let mut calls = 0;
+        let other: Result<(), &str> = retry(
+            Duration::from_secs(5),
+            |e| *e == "busy",
+            || {
+                calls += 1;
+                Err("broken")
+            },
+        );
+        assert_eq!((other, calls), (Err("broken"), 1));
+
+        let start = Instant::now();
+        let gave_up: Result<(), &str> =
+            retry(Duration::from_millis(30), |e| *e == "busy", || Err("busy"));
+        assert_eq!(gave_up, Err("busy"));
+        assert!(start.elapsed() >= Duration::from_millis(30));
+        assert!(start.elapsed() < Duration::from_secs(2));
     }
 }

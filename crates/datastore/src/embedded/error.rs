@@ -26,7 +26,8 @@ pub(super) fn sql_error(
         },
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
             DatastoreError::Unavailable(format!(
-                "{what} on {path_s}: another process held the datastore lock for more than {} ms",
+                "{what} on {path_s}: the datastore stayed locked by another process \
+                 (gave up after waiting up to {} ms)",
                 busy_timeout.as_millis()
             ))
         }

@@ -186,20 +186,24 @@ impl EmbeddedBackend {
             Write::Update(..) => "updating",
             Write::Delete(_) => "deleting",
         };
-        let err = |e| self.shared.sql_error(&format!("{what} {key}"), e);
         let mut conn = lock(&self.writer);
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(err)?;
-        let kv = match ops::write(&tx, key, op, self.shared.opts.history_retention) {
-            Ok(kv) => kv,
-            Err(WriteError::Rejected(e)) => return Err(e),
-            Err(WriteError::Sql(e)) => return Err(err(e)),
-        };
-        tx.commit().map_err(err)?;
+        let retention = self.shared.opts.history_retention;
+        let busy = |e: &WriteError| matches!(e, WriteError::Sql(e) if busy::is_busy(e));
+        let written = busy::retry(self.shared.opts.busy_timeout, busy, || {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let kv = ops::write(&tx, key, op, retention)?;
+            tx.commit()?;
+            Ok(kv)
+        });
         drop(conn);
-        self.shared.hub.bump();
-        Ok(kv)
+        match written {
+            Ok(kv) => {
+                self.shared.hub.bump();
+                Ok(kv)
+            }
+            Err(WriteError::Rejected(e)) => Err(e),
+            Err(WriteError::Sql(e)) => Err(self.shared.sql_error(&format!("{what} {key}"), e)),
+        }
     }
 }
 

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
-use super::EmbeddedOptions;
 use super::error::sql_error;
+use super::{EmbeddedOptions, busy};
 use crate::backend::{DatastoreError, Result};
 
 /// `PRAGMA application_id` of a calico-rs store: "CARS" (calico-rs) in ASCII.
@@ -173,7 +173,7 @@ pub(super) fn connect(path: &Path, opts: &EmbeddedOptions) -> Result<Connection>
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut conn = Connection::open_with_flags(path, flags).map_err(|e| err("opening", e))?;
-    super::busy::install(&mut conn, opts.busy_timeout)
+    busy::install(&mut conn, opts.busy_timeout)
         .map_err(|e| err("installing the busy handler", e))?;
     // synchronous=NORMAL in WAL mode: a commit is written to the WAL before it returns, so a
     // killed process never loses or corrupts a committed write; only a power failure can lose
@@ -199,7 +199,8 @@ pub(super) fn prepare_schema(
     conn: &mut Connection,
 ) -> Result<()> {
     let err = |what: &str, e| sql_error(path, opts.busy_timeout, what, e);
-    let (app_id, objects) = identify(conn).map_err(|e| err("reading the file header", e))?;
+    let (app_id, objects) = busy::retry(opts.busy_timeout, busy::is_busy, || identify_now(conn))
+        .map_err(|e| err("reading the file header", e))?;
     if app_id == 0 && objects == 0 {
         initialise(path, opts, conn)?;
     } else if app_id != APPLICATION_ID {
@@ -211,40 +212,35 @@ pub(super) fn prepare_schema(
             ),
         ));
     }
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-        .map_err(|e| err("reading the journal mode", e))?;
+    let mode: String = busy::retry(opts.busy_timeout, busy::is_busy, || {
+        conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))
+    })
+    .map_err(|e| err("reading the journal mode", e))?;
     if !mode.eq_ignore_ascii_case("wal") {
         set_wal(path, opts, conn)?;
     }
-    let has_meta: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'meta'",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(|e| err("reading the schema", e))?;
-    if has_meta == 0 {
-        return Err(corrupt(path, "the calico-rs meta table is missing"));
-    }
-    let version: Option<i64> = conn
-        .query_row(
-            "SELECT value FROM meta WHERE name = 'schema_version'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()
+    let version = busy::retry(opts.busy_timeout, busy::is_busy, || schema_version(conn))
         .map_err(|e| err("reading the schema version", e))?;
     match version {
-        Some(SCHEMA_VERSION) => Ok(()),
-        Some(v) if v > SCHEMA_VERSION => Err(DatastoreError::Config(format!(
+        Some(Some(SCHEMA_VERSION)) => Ok(()),
+        Some(Some(v)) if v > SCHEMA_VERSION => Err(DatastoreError::Config(format!(
             "the datastore file {} has schema version {v}, written by a newer calico-rs; \
              this build reads version {SCHEMA_VERSION}",
             path.display()
         ))),
-        Some(v) => Err(corrupt(path, format!("unknown schema version {v}"))),
-        None => Err(corrupt(path, "the meta table has no schema_version")),
+        Some(Some(v)) => Err(corrupt(path, format!("unknown schema version {v}"))),
+        Some(None) => Err(corrupt(path, "the meta table has no schema_version")),
+        None => Err(corrupt(path, "the calico-rs meta table is missing")),
     }
+}
+
+/// [`identify`] in a read transaction of its own, so that both figures come from one state of
+/// the file (another process may be creating the schema right now).
+fn identify_now(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
+    let tx = conn.unchecked_transaction()?;
+    let found = identify(&tx)?;
+    tx.finish()?;
+    Ok(found)
 }
 
 fn identify(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
@@ -253,10 +249,30 @@ fn identify(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
     Ok((app_id, objects))
 }
 
+/// `None`: no meta table; `Some(None)`: no schema_version row.
+fn schema_version(conn: &Connection) -> rusqlite::Result<Option<Option<i64>>> {
+    let has_meta: i64 = conn.query_row(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'meta'",
+        [],
+        |r| r.get(0),
+    )?;
+    if has_meta == 0 {
+        return Ok(None);
+    }
+    conn.query_row(
+        "SELECT value FROM meta WHERE name = 'schema_version'",
+        [],
+        |r| r.get(0),
+    )
+    .optional()
+    .map(Some)
+}
+
 fn set_wal(path: &Path, opts: &EmbeddedOptions, conn: &Connection) -> Result<()> {
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-        .map_err(|e| sql_error(path, opts.busy_timeout, "switching to WAL mode", e))?;
+    let mode: String = busy::retry(opts.busy_timeout, busy::is_busy, || {
+        conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+    })
+    .map_err(|e| sql_error(path, opts.busy_timeout, "switching to WAL mode", e))?;
     if mode.eq_ignore_ascii_case("wal") {
         Ok(())
     } else {
@@ -268,32 +284,42 @@ fn set_wal(path: &Path, opts: &EmbeddedOptions, conn: &Connection) -> Result<()>
     }
 }
 
+/// What [`create_schema`] found.
+enum Init {
+    Done,
+    Foreign,
+}
+
 /// Create the schema in an empty file. Several processes may race here: the first one to take
 /// the write lock creates it, the others find it done.
 fn initialise(path: &Path, opts: &EmbeddedOptions, conn: &mut Connection) -> Result<()> {
-    let err = |what: &str, e| sql_error(path, opts.busy_timeout, what, e);
     set_wal(path, opts, conn)?;
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(|e| err("locking the new datastore", e))?;
-    let (app_id, objects) = identify(&tx).map_err(|e| err("reading the file header", e))?;
-    if app_id == APPLICATION_ID {
-        return Ok(()); // Another process initialised it first; dropping `tx` rolls back.
-    }
-    if app_id != 0 || objects != 0 {
-        return Err(corrupt(
+    let init = busy::retry(opts.busy_timeout, busy::is_busy, || create_schema(conn))
+        .map_err(|e| sql_error(path, opts.busy_timeout, "creating the datastore schema", e))?;
+    match init {
+        Init::Done => Ok(()),
+        Init::Foreign => Err(corrupt(
             path,
             "another program wrote to the file while calico-rs was creating the datastore",
-        ));
+        )),
     }
-    tx.execute_batch(SCHEMA)
-        .and_then(|()| {
-            tx.execute_batch(&format!(
-                "PRAGMA application_id = {APPLICATION_ID};
-                 INSERT INTO meta (name, value) VALUES
-                     ('schema_version', {SCHEMA_VERSION}), ('revision', 0), ('oldest_kept', 0);"
-            ))
-        })
-        .and_then(|()| tx.commit())
-        .map_err(|e| err("creating the datastore schema", e))
+}
+
+fn create_schema(conn: &mut Connection) -> rusqlite::Result<Init> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let (app_id, objects) = identify(&tx)?;
+    if app_id == APPLICATION_ID {
+        return Ok(Init::Done); // Another process was first; dropping `tx` rolls back.
+    }
+    if app_id != 0 || objects != 0 {
+        return Ok(Init::Foreign);
+    }
+    tx.execute_batch(SCHEMA)?;
+    tx.execute_batch(&format!(
+        "PRAGMA application_id = {APPLICATION_ID};
+         INSERT INTO meta (name, value) VALUES
+             ('schema_version', {SCHEMA_VERSION}), ('revision', 0), ('oldest_kept', 0);"
+    ))?;
+    tx.commit()?;
+    Ok(Init::Done)
 }
