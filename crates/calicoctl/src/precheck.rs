@@ -91,9 +91,7 @@ fn who(r: &Resource) -> String {
 }
 
 /// Decode, namespace, default and validate every document without touching a datastore.
-/// `client` is only used for [`Client::prepare`] (defaults and validation).
 pub fn prepare_all(
-    client: &Client,
     docs: Vec<Doc>,
     cli_ns: Option<&str>,
     all_namespaces: bool,
@@ -130,7 +128,7 @@ pub fn prepare_all(
                 } else if let Some(m) = unsupported(&r, action) {
                     lines.push(format!("error in {label} ({}): {m}", who(&r)));
                 } else if (action.writes() || action == Action::Validate)
-                    && let Err(e) = client.prepare(&mut r)
+                    && let Err(e) = calico_client::prepare(&mut r)
                 {
                     let w = who(&r);
                     lines.extend(
@@ -254,8 +252,8 @@ pub fn check_tiers(client: &Client, checked: &[Checked]) -> anyhow::Result<Optio
     }))
 }
 
-/// A client for offline checks (`validate`, and the first phase of writes before any
-/// datastore is opened): [`Client::prepare`] does not read or write the store.
+/// A client over an empty in-memory store, for tests of the checks.
+#[cfg(test)]
 pub fn offline_client() -> Client {
     Client::new(std::sync::Arc::new(calico_datastore::MemoryBackend::new()))
 }
@@ -271,13 +269,7 @@ mod tests {
     const POLICY: &str = "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n  name: t1.p\nspec:\n  tier: t1\n  selector: all()\n";
 
     fn check(text: &str, action: Action) -> Result<Vec<Checked>, Rejected> {
-        prepare_all(
-            &offline_client(),
-            decode_text("in", text),
-            None,
-            false,
-            action,
-        )
+        prepare_all(decode_text("in", text), None, false, action)
     }
 
     #[test]

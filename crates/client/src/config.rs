@@ -134,7 +134,9 @@ impl DatastoreConfig {
         if let Some(kind) = &file.kind
             && kind != "CalicoAPIConfig"
         {
-            return Err(format!("kind {kind:?} is not valid: expected CalicoAPIConfig"));
+            return Err(format!(
+                "kind {kind:?} is not valid: expected CalicoAPIConfig"
+            ));
         }
         if let Some(api) = &file.api_version
             && api != "projectcalico.org/v3"
@@ -145,9 +147,11 @@ impl DatastoreConfig {
         }
         let s = file.spec;
         if s.kubeconfig.is_some() || s.k8s_api_endpoint.is_some() {
-            return Err("spec.kubeconfig / spec.k8sAPIEndpoint: the kubernetes datastore is \
+            return Err(
+                "spec.kubeconfig / spec.k8sAPIEndpoint: the kubernetes datastore is \
                         not supported by calico-rs yet"
-                .into());
+                    .into(),
+            );
         }
         if s.etcd_discovery_srv.is_some() {
             return Err("spec.etcdDiscoverySrv is not supported: list spec.etcdEndpoints".into());

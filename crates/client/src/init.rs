@@ -22,6 +22,14 @@ fn kind(name: &str) -> Result<&'static KindInfo> {
         .ok_or_else(|| ClientError::Config(format!("internal: kind {name} is not registered")))
 }
 
+fn invalid(r: &Resource, errors: Vec<calico_api::FieldError>) -> ClientError {
+    ClientError::Invalid(calico_api::ValidationError {
+        kind: r.kind().into(),
+        name: r.display_name(),
+        errors,
+    })
+}
+
 fn decode_builtin(v: Value) -> Result<Resource> {
     Resource::from_value(v).map_err(|e| ClientError::Config(format!("internal: {e}")))
 }
@@ -96,7 +104,11 @@ impl Client {
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "default".into());
         let tier_kind = kind("Tier")?;
-        if self.backend().get(&key_for(tier_kind, "", &tier))?.is_some() {
+        if self
+            .backend()
+            .get(&key_for(tier_kind, "", &tier))?
+            .is_some()
+        {
             return Ok(());
         }
         if DEFAULT_TIERS.iter().any(|(n, _, _)| *n == tier) {
@@ -111,28 +123,36 @@ impl Client {
         })
     }
 
-    /// Fields that cannot change once created.
+    /// Fields that cannot change once created (an IPPool's cidr and blockSize).
     pub(crate) fn check_immutable(&self, stored: &Resource, new: &Resource) -> Result<()> {
-        let fields: &[&str] = match new {
-            Resource::IPPool(_) => &["cidr", "blockSize"],
-            _ => &[],
-        };
-        for f in fields {
-            let (old, now) = (spec_field(stored, f), spec_field(new, f));
-            if old != now {
-                return Err(ClientError::Precondition {
-                    kind: new.kind().into(),
-                    name: new.display_name(),
-                    message: format!(
-                        "spec.{f} cannot be changed (stored {}, requested {}): delete and \
-                         recreate the resource instead",
-                        old.unwrap_or(Value::Null),
-                        now.unwrap_or(Value::Null)
-                    ),
-                });
+        if let (Resource::IPPool(old), Resource::IPPool(now)) = (stored, new) {
+            let errors = calico_api::check_ippool_update(old, now);
+            if !errors.is_empty() {
+                return Err(invalid(new, errors));
             }
         }
         Ok(())
+    }
+
+    /// An IPPool's CIDR must not overlap another pool's (Calico rejects overlapping pools).
+    pub(crate) fn check_overlap(&self, r: &Resource) -> Result<()> {
+        let Resource::IPPool(pool) = r else {
+            return Ok(());
+        };
+        let (existing, _) = self.list(kind("IPPool")?, None)?;
+        let pools: Vec<calico_api::IPPool> = existing
+            .into_iter()
+            .filter_map(|p| match p {
+                Resource::IPPool(p) => Some(p),
+                _ => None,
+            })
+            .collect();
+        let errors = calico_api::check_ippool_overlap(pool, &pools);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(invalid(r, errors))
+        }
     }
 
     /// Deletes Calico refuses: the `default` tier, and tiers that still hold policies.

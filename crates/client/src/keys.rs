@@ -5,7 +5,11 @@ use calico_api::KindInfo;
 const ROOT: &str = "/calico/resources/v3";
 
 fn group(info: &KindInfo) -> &'static str {
-    if info.is_calico() { "projectcalico.org" } else { "k8s" }
+    if info.is_calico() {
+        "projectcalico.org"
+    } else {
+        "k8s"
+    }
 }
 
 /// The key of one resource.

@@ -54,7 +54,7 @@ pub enum ClientError {
     Stored {
         kind: String,
         key: String,
-        source: DecodeError,
+        source: Box<DecodeError>,
     },
     #[error("{0}")]
     Datastore(#[from] DatastoreError),
@@ -88,9 +88,9 @@ impl Client {
     /// Open the datastore the configuration names.
     pub fn connect(cfg: &DatastoreConfig) -> Result<Self> {
         let backend: Arc<dyn Backend> = match cfg.datastore_type {
-            DatastoreType::Embedded => Arc::new(
-                calico_datastore::embedded::EmbeddedBackend::open(&cfg.embedded_path)?,
-            ),
+            DatastoreType::Embedded => Arc::new(calico_datastore::embedded::EmbeddedBackend::open(
+                &cfg.embedded_path,
+            )?),
             DatastoreType::EtcdV3 => Arc::new(calico_datastore::etcd::EtcdBackend::connect(
                 cfg.etcd.clone(),
             )?),
@@ -102,27 +102,17 @@ impl Client {
         &self.backend
     }
 
-    /// Defaults (including namespace `default` for namespaced kinds) and validation, without
-    /// writing anything. Used to check every document before any is written.
-    pub fn prepare(&self, r: &mut Resource) -> Result<(), ValidationError> {
-        if r.info().namespaced && r.metadata().namespace.is_empty() {
-            r.metadata_mut().namespace = "default".into();
-        }
-        r.apply_defaults();
-        r.validate()
-    }
-
     fn decode(&self, info: &KindInfo, kv: KeyValue) -> Result<Resource> {
         let value: serde_json::Value =
             serde_json::from_slice(&kv.value).map_err(|e| ClientError::Stored {
                 kind: info.kind.into(),
                 key: kv.key.clone(),
-                source: DecodeError::Syntax(e.to_string()),
+                source: Box::new(DecodeError::Syntax(e.to_string())),
             })?;
         let mut r = Resource::from_value(value).map_err(|source| ClientError::Stored {
             kind: info.kind.into(),
             key: kv.key.clone(),
-            source,
+            source: Box::new(source),
         })?;
         r.metadata_mut().resource_version = kv.mod_revision.to_string();
         Ok(r)
@@ -148,7 +138,11 @@ impl Client {
 
     /// Every resource of a kind, in one namespace or (`None`) all of them, sorted by
     /// namespace then name; and the revision of the listing.
-    pub fn list(&self, info: &KindInfo, namespace: Option<&str>) -> Result<(Vec<Resource>, Revision)> {
+    pub fn list(
+        &self,
+        info: &KindInfo,
+        namespace: Option<&str>,
+    ) -> Result<(Vec<Resource>, Revision)> {
         let prefix = kind_prefix(info, namespace);
         let res = self.backend.list(&prefix)?;
         let mut out = Vec::with_capacity(res.kvs.len());
@@ -160,8 +154,9 @@ impl Client {
 
     /// Create a new resource (defaults and validation applied). Fails if it exists.
     pub fn create(&self, mut r: Resource) -> Result<Resource> {
-        self.prepare(&mut r)?;
+        prepare(&mut r)?;
         self.check_references(&r)?;
+        self.check_overlap(&r)?;
         let meta = r.metadata_mut();
         meta.uid = new_uid();
         meta.creation_timestamp = Some(now_rfc3339());
@@ -183,7 +178,7 @@ impl Client {
     /// Replace an existing resource. When `metadata.resourceVersion` is set it must be the
     /// stored one (compare-and-swap); uid and creationTimestamp are kept from the stored copy.
     pub fn update(&self, mut r: Resource) -> Result<Resource> {
-        self.prepare(&mut r)?;
+        prepare(&mut r)?;
         let info = r.info();
         let key = key_for(info, r.namespace(), r.name());
         let given = r.metadata().resource_version.clone();
@@ -218,12 +213,16 @@ impl Client {
         let stored = self.decode(info, stored_kv)?;
         self.check_immutable(&stored, &r)?;
         self.check_references(&r)?;
+        self.check_overlap(&r)?;
         {
             let (sm, m) = (stored.metadata(), r.metadata_mut());
             m.uid = sm.uid.clone();
             m.creation_timestamp = sm.creation_timestamp.clone();
         }
-        match self.backend.update(&key, &Self::encode(&r), Some(stored_rev)) {
+        match self
+            .backend
+            .update(&key, &Self::encode(&r), Some(stored_rev))
+        {
             Ok(kv) => {
                 r.metadata_mut().resource_version = kv.mod_revision.to_string();
                 Ok(r)
@@ -271,9 +270,11 @@ impl Client {
                 other => return other,
             }
         }
-        Err(last.unwrap_or_else(|| ClientError::Datastore(DatastoreError::Internal(
-            "apply kept racing with other writers".into(),
-        ))))
+        Err(last.unwrap_or_else(|| {
+            ClientError::Datastore(DatastoreError::Internal(
+                "apply kept racing with other writers".into(),
+            ))
+        }))
     }
 
     /// Delete a resource; `resource_version`, when given, must match.
@@ -284,15 +285,24 @@ impl Client {
         name: &str,
         resource_version: Option<&str>,
     ) -> Result<Resource> {
-        let namespace = if info.namespaced && namespace.is_empty() { "default" } else { namespace };
+        let namespace = if info.namespaced && namespace.is_empty() {
+            "default"
+        } else {
+            namespace
+        };
         let key = key_for(info, namespace, name);
         let disp = display(info, namespace, name);
         let expected = match resource_version.filter(|s| !s.is_empty()) {
-            Some(s) => Some(s.parse::<Revision>().map_err(|_| ClientError::Precondition {
-                kind: info.kind.into(),
-                name: disp.clone(),
-                message: format!("metadata.resourceVersion {s:?} is not valid: expected a number"),
-            })?),
+            Some(s) => Some(
+                s.parse::<Revision>()
+                    .map_err(|_| ClientError::Precondition {
+                        kind: info.kind.into(),
+                        name: disp.clone(),
+                        message: format!(
+                            "metadata.resourceVersion {s:?} is not valid: expected a number"
+                        ),
+                    })?,
+            ),
             None => None,
         };
         self.check_delete(info, namespace, name)?;
@@ -302,7 +312,9 @@ impl Client {
                 kind: info.kind.into(),
                 name: disp,
             }),
-            Err(DatastoreError::Conflict { actual, expected, .. }) => Err(ClientError::Conflict {
+            Err(DatastoreError::Conflict {
+                actual, expected, ..
+            }) => Err(ClientError::Conflict {
                 kind: info.kind.into(),
                 name: disp,
                 given: expected.to_string(),
@@ -311,6 +323,16 @@ impl Client {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// Defaults (including namespace `default` for namespaced kinds) and validation, without a
+/// datastore. Used to check every document before any is written.
+pub fn prepare(r: &mut Resource) -> Result<(), ValidationError> {
+    if r.info().namespaced && r.metadata().namespace.is_empty() {
+        r.metadata_mut().namespace = "default".into();
+    }
+    r.apply_defaults();
+    r.validate()
 }
 
 fn ns_or_default(r: &Resource) -> &str {
@@ -336,7 +358,14 @@ pub fn new_uid() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 /// Now, as Kubernetes prints timestamps (`2026-11-22T10:00:00Z`).

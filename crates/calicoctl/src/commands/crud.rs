@@ -35,8 +35,7 @@ pub fn run(g: &Globals, opts: WriteOpts) -> Result<()> {
         return Ok(());
     }
     let summary = format!("Failed to {base} any resources");
-    let offline = precheck::offline_client();
-    let checked = precheck::prepare_all(&offline, docs, opts.namespace.as_deref(), false, action)
+    let checked = precheck::prepare_all(docs, opts.namespace.as_deref(), false, action)
         .map_err(|r| anyhow!(r.message(&summary, "; nothing was written")))?;
 
     let client = g.connect_checked()?;

@@ -21,8 +21,7 @@ pub fn run(g: &Globals, args: DeleteArgs) -> Result<()> {
                 stdout::line("No resources specified")?;
                 return Ok(());
             }
-            let offline = precheck::offline_client();
-            precheck::prepare_all(&offline, docs, ns, false, Action::Delete)
+            precheck::prepare_all(docs, ns, false, Action::Delete)
                 .map_err(|r| {
                     anyhow!(r.message("Failed to delete any resources", "; nothing was deleted"))
                 })?

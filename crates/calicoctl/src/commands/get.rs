@@ -25,10 +25,8 @@ pub fn run(g: &Globals, args: GetArgs) -> Result<()> {
         (Some(file), _) => {
             let docs =
                 input::load(&file).map_err(|e| anyhow!("Failed to execute command: {e:#}"))?;
-            let offline = precheck::offline_client();
-            let checked =
-                precheck::prepare_all(&offline, docs, ns, args.all_namespaces, Action::Get)
-                    .map_err(|r| anyhow!(r.message("Failed to get resources", "")))?;
+            let checked = precheck::prepare_all(docs, ns, args.all_namespaces, Action::Get)
+                .map_err(|r| anyhow!(r.message("Failed to get resources", "")))?;
             let targets = checked
                 .into_iter()
                 .map(|c| Target {

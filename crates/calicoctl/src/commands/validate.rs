@@ -14,8 +14,7 @@ pub fn run(file: &FileArgs) -> Result<()> {
         stdout::line("No resources specified")?;
         return Ok(());
     }
-    let offline = precheck::offline_client();
-    let checked = precheck::prepare_all(&offline, docs, None, false, Action::Validate)
+    let checked = precheck::prepare_all(docs, None, false, Action::Validate)
         .map_err(|r| anyhow!(r.message("failed to validate resources", "")))?;
     match report::single_kind(checked.iter().map(|c| c.resource.kind())) {
         Some(k) => stdout::line(&format!(
