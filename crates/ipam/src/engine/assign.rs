@@ -1,0 +1,387 @@
+//! Assignment: automatic (from the node's blocks, then newly claimed blocks, then, without
+//! strict affinity, other nodes' blocks) and of one requested address.
+//!
+//! Automatic assignment is all or nothing: when a request cannot be met in full, whatever it had
+//! found is released again (by handle and sequence number, so nothing else is touched) and the
+//! error explains, pool by pool, why each gave nothing.
+
+use ipnet::IpNet;
+
+use crate::addr::IpVersion;
+use crate::clock::Clock;
+use crate::engine::block_ops::{HandleDelta, TakeRequest};
+use crate::engine::records::is_race;
+use crate::engine::select::{Selection, select_pools};
+use crate::engine::{
+    AssignIpArgs, Assigned, Assignments, AutoAssignArgs, Ipam, check_node, clean_handle,
+};
+use crate::error::{Exhaustion, IpamError, PoolOutcome, PoolReport};
+use crate::model::{AssignError, IpamConfig, ReleaseOptions};
+use crate::pools::{IntendedUse, Pools};
+use crate::store::{IpamStore, Record};
+
+/// Why a family's request stopped short.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shortfall {
+    BlockLimit(u32),
+    NoAutoAllocate,
+    NoFreeBlocks,
+}
+
+impl<S: IpamStore, C: Clock> Ipam<S, C> {
+    /// Assign `num4` IPv4 and `num6` IPv6 addresses to `handle_id` on `hostname`. All or
+    /// nothing: on error nothing stays allocated.
+    pub fn auto_assign(
+        &self,
+        pools: &Pools,
+        args: &AutoAssignArgs,
+    ) -> Result<Assignments, IpamError> {
+        let handle = clean_handle(&args.handle_id)?;
+        check_node(&args.hostname)?;
+        if args.intended_use == IntendedUse::LoadBalancer {
+            return Err(IpamError::UseNotSupported {
+                use_: args.intended_use,
+            });
+        }
+        let cfg = self.config()?;
+        let mut out = Assignments::default();
+        if args.num4 > 0 {
+            out.ipv4 = self.assign_family(pools, args, handle, &cfg, IpVersion::V4, args.num4)?;
+        }
+        if args.num6 > 0 {
+            match self.assign_family(pools, args, handle, &cfg, IpVersion::V6, args.num6) {
+                Ok(v6) => out.ipv6 = v6,
+                Err(e) => {
+                    self.rollback(pools, handle, &out.ipv4);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn assign_family(
+        &self,
+        pools: &Pools,
+        args: &AutoAssignArgs,
+        handle: &str,
+        cfg: &IpamConfig,
+        version: IpVersion,
+        num: usize,
+    ) -> Result<Vec<Assigned>, IpamError> {
+        let sel = select_pools(pools, args, version)?;
+        let mut got = Vec::with_capacity(num);
+        if sel.eligible.is_empty() {
+            let msg = if sel.use_filtered_all {
+                format!(
+                    "cannot find a qualified ippool, no pools match the required use ({})",
+                    args.intended_use
+                )
+            } else {
+                format!("no configured Calico pools for node {}", args.hostname)
+            };
+            return Err(exhausted(args, version, num, 0, vec![msg], sel.excluded));
+        }
+        match self.fill(pools, &sel, args, handle, cfg, version, num, &mut got) {
+            Ok(None) => Ok(got),
+            Ok(Some(short)) => {
+                let found = got.len();
+                self.rollback(pools, handle, &got);
+                let (msgs, reports) = explain(&sel, short, cfg);
+                Err(exhausted(args, version, num, found, msgs, reports))
+            }
+            Err(e) => {
+                self.rollback(pools, handle, &got);
+                Err(e)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn fill(
+        &self,
+        pools: &Pools,
+        sel: &Selection<'_>,
+        args: &AutoAssignArgs,
+        handle: &str,
+        cfg: &IpamConfig,
+        version: IpVersion,
+        num: usize,
+        got: &mut Vec<Assigned>,
+    ) -> Result<Option<Shortfall>, IpamError> {
+        let host = args.hostname.as_str();
+        let req = TakeRequest {
+            handle,
+            attrs: &args.attrs,
+            reserved: &pools.reserved,
+            affine_to: Some(host),
+        };
+        let affinities = self.list_affinities(Some(host), Some(version))?;
+        let mut owned: Vec<IpNet> = Vec::new();
+        for aff in &affinities {
+            let cidr = aff.value.cidr;
+            if sel.eligible.iter().any(|p| p.cidr.contains(&cidr)) {
+                owned.push(cidr);
+            } else if !sel.selecting_node.iter().any(|p| p.cidr.contains(&cidr))
+                && pools
+                    .containing(cidr.network())
+                    .is_some_and(|p| !p.disabled)
+            {
+                // The block's pool no longer selects this node: give the block back if empty.
+                let _ = self.release_affinity_once(host, cidr, true, None);
+            }
+        }
+        // 1. The node's own blocks.
+        for &cidr in &owned {
+            if got.len() >= num {
+                return Ok(None);
+            }
+            if pools.reserved.covering(&cidr).is_some() {
+                continue;
+            }
+            if self.load_affine_block(host, cidr)? {
+                self.take_from_block(cidr, num - got.len(), req, got)?;
+            }
+        }
+        // 2. New blocks.
+        let limit = cfg.block_limit(args.max_blocks_per_host);
+        let mut short = None;
+        let mut rounds = 0;
+        while got.len() < num {
+            rounds += 1;
+            if rounds > self.opts.retries {
+                return Err(self.too_many(&format!("claiming blocks for {host}")));
+            }
+            if owned.len() >= limit as usize {
+                short = Some(Shortfall::BlockLimit(limit));
+                break;
+            }
+            if !cfg.auto_allocate_blocks {
+                short = Some(Shortfall::NoAutoAllocate);
+                break;
+            }
+            match self.find_and_claim(&sel.eligible, host, &pools.reserved)? {
+                Some((cidr, _)) => {
+                    if !owned.contains(&cidr) {
+                        owned.push(cidr);
+                    }
+                    self.take_from_block(cidr, num - got.len(), req, got)?;
+                }
+                None => {
+                    short = Some(Shortfall::NoFreeBlocks);
+                    break;
+                }
+            }
+        }
+        if got.len() >= num {
+            return Ok(None);
+        }
+        // 3. Borrow from other nodes' blocks (never past the block limit, as in Calico).
+        if cfg.strict_affinity || matches!(short, Some(Shortfall::BlockLimit(_))) {
+            return Ok(short);
+        }
+        let borrow = TakeRequest {
+            affine_to: None,
+            ..req
+        };
+        let blocks = self.list_blocks(Some(version))?;
+        for pool in &sel.eligible {
+            let walk = pool.layout().walk(host, 0);
+            let mut candidates: Vec<(u128, IpNet)> = blocks
+                .iter()
+                .filter(|b| pool.cidr.contains(&b.value.cidr))
+                .filter(|b| b.value.free_count(&pools.reserved) > 0)
+                .filter_map(|b| {
+                    let idx = pool.layout().index_of(b.value.cidr.network())?;
+                    Some((walk.rank(idx), b.value.cidr))
+                })
+                .collect();
+            candidates.sort_unstable();
+            for (_, cidr) in candidates {
+                if got.len() >= num {
+                    return Ok(None);
+                }
+                self.take_from_block(cidr, num - got.len(), borrow, got)?;
+            }
+        }
+        if got.len() >= num {
+            Ok(None)
+        } else {
+            Ok(short.or(Some(Shortfall::NoFreeBlocks)))
+        }
+    }
+
+    /// Release what a failed request had found (best effort; only those exact allocations).
+    fn rollback(&self, pools: &Pools, handle: &str, got: &[Assigned]) {
+        if got.is_empty() {
+            return;
+        }
+        let reqs: Vec<ReleaseOptions> = got
+            .iter()
+            .map(|a| ReleaseOptions {
+                address: a.address,
+                handle: Some(handle.to_string()),
+                sequence_number: Some(a.sequence_number),
+            })
+            .collect();
+        let _ = self.release_ips(pools, &reqs);
+    }
+
+    /// Assign one specific address. Claims the address's block for the node when nobody has it;
+    /// with strictAffinity, the block must be the node's.
+    pub fn assign_ip(&self, pools: &Pools, args: &AssignIpArgs) -> Result<Assigned, IpamError> {
+        let handle = clean_handle(&args.handle_id)?;
+        check_node(&args.hostname)?;
+        let ip = args.address;
+        let pool = pools.containing(ip).ok_or(IpamError::NotInPool { ip })?;
+        if pool.disabled {
+            return Err(IpamError::PoolDisabled {
+                ip,
+                pool: pool.name.clone(),
+            });
+        }
+        if let Some(use_) = args.intended_use
+            && !pool.allows(use_)
+        {
+            let allowed: Vec<&str> = pool.allowed_uses.iter().map(|u| u.as_str()).collect();
+            return Err(IpamError::UseNotAllowed {
+                ip,
+                pool: pool.name.clone(),
+                use_,
+                allowed: allowed.join(", "),
+            });
+        }
+        let cfg = self.config()?;
+        let cidr = pool.block_for(ip).ok_or(IpamError::NotInPool { ip })?;
+        let host = args.hostname.as_str();
+        let mut counted = false;
+        for _ in 0..self.opts.retries {
+            let Some(stored) = self.get_block(cidr)? else {
+                // Nobody has the block: claim it for this node (or lose it to another), then
+                // read it again.
+                self.claim_block(host, cidr)?;
+                continue;
+            };
+            if cfg.strict_affinity && !stored.value.is_affine_to(host) {
+                self.undo_one(handle, cidr, counted)?;
+                return Err(IpamError::AffinityConflict {
+                    ip,
+                    block: cidr,
+                    owner: stored
+                        .value
+                        .affinity
+                        .clone()
+                        .unwrap_or_else(|| "no node".into()),
+                });
+            }
+            let mut block = stored.value;
+            match block.assign(ip, handle, &args.attrs) {
+                Ok(_) => {}
+                Err(AssignError::AlreadyAssigned { handle: holder }) => {
+                    self.undo_one(handle, cidr, counted)?;
+                    return Err(IpamError::AlreadyAssigned {
+                        ip,
+                        handle: holder.unwrap_or_default(),
+                    });
+                }
+                Err(AssignError::NotInBlock) => {
+                    self.undo_one(handle, cidr, counted)?;
+                    return Err(IpamError::Corrupt {
+                        what: format!("block {cidr}"),
+                        detail: format!("it has no slot for {ip}"),
+                    });
+                }
+            }
+            if !counted {
+                self.adjust_handle(handle, cidr, HandleDelta::Add(1))?;
+                counted = true;
+            }
+            let seq = block.sequence_number;
+            block.sequence_number = seq.wrapping_add(1);
+            match self.store.update(&Record::Block(block), stored.revision) {
+                Ok(_) => {
+                    return Ok(Assigned {
+                        address: ip,
+                        block: cidr,
+                        sequence_number: seq,
+                    });
+                }
+                Err(e) if is_race(&e) => continue,
+                Err(e) => {
+                    let _ = self.undo_one(handle, cidr, counted);
+                    return Err(e.into());
+                }
+            }
+        }
+        self.undo_one(handle, cidr, counted)?;
+        Err(self.too_many(&format!("assigning {ip}")))
+    }
+
+    fn undo_one(&self, handle: &str, cidr: IpNet, counted: bool) -> Result<(), IpamError> {
+        if counted {
+            self.adjust_handle(handle, cidr, HandleDelta::Add(-1))?;
+        }
+        Ok(())
+    }
+}
+
+fn exhausted(
+    args: &AutoAssignArgs,
+    version: IpVersion,
+    requested: usize,
+    found: usize,
+    messages: Vec<String>,
+    pools: Vec<PoolReport>,
+) -> IpamError {
+    IpamError::Exhausted(Box::new(Exhaustion {
+        version,
+        requested,
+        found,
+        node: args.hostname.clone(),
+        messages,
+        pools,
+    }))
+}
+
+/// Calico's summary messages and a report line for every pool.
+fn explain(
+    sel: &Selection<'_>,
+    short: Shortfall,
+    cfg: &IpamConfig,
+) -> (Vec<String>, Vec<PoolReport>) {
+    let (msg, outcome) = match short {
+        Shortfall::BlockLimit(limit) => (
+            format!(
+                "Need to allocate an IPAM block but could not - limit of {limit} blocks reached \
+                 for this node"
+            ),
+            PoolOutcome::BlockLimit { limit },
+        ),
+        Shortfall::NoAutoAllocate if cfg.strict_affinity => (
+            "No more free affine blocks and automatic block allocation is disabled".to_string(),
+            PoolOutcome::NoAutoAllocate,
+        ),
+        Shortfall::NoFreeBlocks if cfg.strict_affinity => (
+            "No more free affine blocks and strict affinity enabled".to_string(),
+            PoolOutcome::StrictAffinity,
+        ),
+        _ => {
+            let cidrs: Vec<String> = sel.eligible.iter().map(|p| p.cidr.to_string()).collect();
+            (
+                format!("No IPs available in pools: [{}]", cidrs.join(" ")),
+                PoolOutcome::Full,
+            )
+        }
+    };
+    let mut reports: Vec<PoolReport> = sel
+        .eligible
+        .iter()
+        .map(|p| PoolReport {
+            name: p.name.clone(),
+            cidr: Some(p.cidr),
+            outcome: outcome.clone(),
+        })
+        .collect();
+    reports.extend(sel.excluded.iter().cloned());
+    (vec![msg], reports)
+}
