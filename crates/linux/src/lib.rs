@@ -1,0 +1,33 @@
+//! The kernel adapter of calico-rs (layer 2): network namespaces, veth pairs, links,
+//! addresses, routes, neighbours and sysctls.
+//!
+//! Everything the CNI plugin (and later the agent) does to the kernel goes through the narrow
+//! [`NetOps`] trait. [`Kernel`] implements it with rtnetlink; [`FakeNet`] implements it in
+//! memory, records every call and can be told to fail at a chosen call, so rollback logic is
+//! tested without root.
+//!
+//! A netlink socket belongs to the network namespace of the thread that creates it, so
+//! [`Kernel`] runs one worker thread per namespace it touches: the thread `setns(2)`s into
+//! the namespace, builds a current-thread tokio runtime and opens its rtnetlink connection
+//! there. Sysctl writes (`/proc/sys/net/...`) also happen on that thread, because they apply
+//! to the writing thread's namespace. No tokio worker thread ever changes namespace.
+//!
+//! [`NamedNetns`] creates a namespace bound at `/run/netns/NAME` (as `ip netns add` does) and
+//! removes it on drop: tests and tools use it for nodes and pods.
+//!
+//! This crate never decides *what* to configure; that is `calico-cni`'s job.
+
+mod error;
+mod fake;
+mod kernel;
+mod mac;
+mod netns;
+mod ops;
+mod worker;
+
+pub use error::{LinuxError, Result};
+pub use fake::{Call, FakeNet};
+pub use kernel::Kernel;
+pub use mac::MacAddr;
+pub use netns::{NETNS_RUN_DIR, NamedNetns, netns_exists, remove_stale_netns};
+pub use ops::{Link, Neighbour, NetOps, Route, RouteScope, VethPair, VethSpec, sysctl_path};
