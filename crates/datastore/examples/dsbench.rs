@@ -396,10 +396,37 @@ fn multi_process(target: &Target, role: &str, opts: &Opts) -> ([Figure; 3], u64)
     (figures, retries)
 }
 
+/// CPU time of this whole process (all threads), from /proc; `None` where there is no /proc.
+fn process_cpu() -> Option<Duration> {
+    let mut total = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+        total += stat.split(' ').next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(total))
+}
+
+/// CPU used by a client that holds one open watch and sees no writes, in % of one core.
+fn idle_watch_cpu(target: &Target) -> Option<Figure> {
+    let client = target.open().ok()?;
+    let watch = client.watch("/bench/idle/", WatchFrom::Snapshot).ok()?;
+    std::thread::sleep(Duration::from_millis(200));
+    let (cpu0, t0) = (process_cpu()?, Instant::now());
+    std::thread::sleep(Duration::from_secs(3));
+    let (cpu1, t1) = (process_cpu()?, Instant::now());
+    drop(watch);
+    Some(Figure {
+        name: "idle CPU of a client with one open watch".into(),
+        unit: "% core",
+        value: 100.0 * (cpu1 - cpu0).as_secs_f64() / (t1 - t0).as_secs_f64(),
+    })
+}
+
 fn run(target: &Target, opts: &Opts) -> Result<Vec<Figure>, String> {
     let b = target.open()?;
     let mut out = Vec::new();
     single_process(b.as_ref(), target, opts, &mut out);
+    out.extend(idle_watch_cpu(target));
     for cross in [false, true] {
         let lat = watch_latency(b.as_ref(), target, opts, cross);
         let place = if cross {

@@ -13,6 +13,9 @@ use std::path::Path;
 use std::process::{Child, ChildStdout, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::{self, Signal};
+use nix::unistd::Pid;
+
 use calico_datastore::{Backend, DatastoreError, EmbeddedBackend, WatchEvent, WatchFrom};
 
 const ROLE_ENV: &str = "CALICO_DS_TEST_ROLE";
@@ -28,6 +31,10 @@ const TESTS: &[(&str, Test)] = &[
     (
         "many_processes_create_the_store_at_once",
         many_processes_create_the_store_at_once,
+    ),
+    (
+        "a_stopped_watcher_learns_its_history_was_compacted",
+        a_stopped_watcher_learns_its_history_was_compacted,
     ),
     (
         "sigkill_mid_write_leaves_the_store_consistent",
@@ -166,6 +173,15 @@ fn watcher(store: &EmbeddedBackend) {
     while seen < expect {
         let ev = match w.recv_timeout(Duration::from_secs(60)) {
             Ok(Some(Ok(ev))) => ev,
+            Ok(Some(Err(DatastoreError::Compacted { requested, oldest }))) => {
+                writeln!(out, "COMPACTED {requested} {oldest}").unwrap();
+                assert_eq!(
+                    w.recv_timeout(Duration::from_secs(5)),
+                    Err(()),
+                    "the watch ends"
+                );
+                return;
+            }
             other => panic!("watcher: {other:?} after {seen} events"),
         };
         match ev {
@@ -335,6 +351,52 @@ fn many_processes_create_the_store_at_once() {
         assert_eq!(store.revision().unwrap(), OPENERS as i64);
         store.check_integrity().unwrap();
     }
+}
+
+fn process_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(") ").next()?.chars().next()
+}
+
+fn a_stopped_watcher_learns_its_history_was_compacted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("calico.db");
+    let store = EmbeddedBackend::open(&path).unwrap();
+    let rev0 = store.create("/k", b"0").unwrap().mod_revision;
+    let mut watcher = spawn(
+        "watcher",
+        &path,
+        &[
+            ("CALICO_DS_TEST_FROM", rev0.to_string()),
+            ("CALICO_DS_TEST_EXPECT", "1000".into()),
+        ],
+    );
+    let mut lines = BufReader::new(watcher.stdout.take().unwrap()).lines();
+    assert!(read_line(&mut lines, "READY").starts_with("READY "));
+
+    // Freeze the watching process, move history on and compact it away, then let it run.
+    let pid = Pid::from_raw(i32::try_from(watcher.id()).unwrap());
+    signal::kill(pid, Signal::SIGSTOP).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while process_state(watcher.id()) != Some('T') {
+        assert!(Instant::now() < deadline, "the watcher did not stop");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut rev = rev0;
+    for i in 0..10 {
+        rev = store
+            .update("/k", format!("{i}").as_bytes(), None)
+            .unwrap()
+            .mod_revision;
+    }
+    store.compact(rev).unwrap();
+    signal::kill(pid, Signal::SIGCONT).unwrap();
+
+    assert_eq!(
+        read_line(&mut lines, "COMPACTED"),
+        format!("COMPACTED {rev0} {rev}")
+    );
+    assert!(watcher.wait().unwrap().success());
 }
 
 fn sigkill_mid_write_leaves_the_store_consistent() {

@@ -16,6 +16,7 @@
 
 mod busy;
 mod error;
+mod notify;
 mod open;
 mod ops;
 mod watch;
@@ -44,8 +45,9 @@ pub struct EmbeddedOptions {
     pub history_retention: i64,
     /// How long an operation waits for another process that holds the lock (default 5 s).
     pub busy_timeout: Duration,
-    /// How often open watches check for writes made by other processes (default 2 ms). Writes
-    /// made through the same `EmbeddedBackend` wake watchers at once.
+    /// How often open watches check for writes made by other processes when inotify is not
+    /// available (default 2 ms); with inotify a write to the WAL file wakes them. Writes made
+    /// through the same `EmbeddedBackend` wake its watchers at once.
     pub poll_interval: Duration,
     /// `synchronous=FULL` (an fsync per commit, survives power loss) instead of `NORMAL`
     /// (survives any process crash; a power loss can drop the last commits). Default `false`.

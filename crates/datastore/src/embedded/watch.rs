@@ -4,29 +4,37 @@
 //!  writes in this process ──bump──┐
 //!                                 ▼
 //!  poller thread ──bump──▶  Hub { generation } ──notify_all──▶ watch thread (one per Watch)
-//!  (PRAGMA data_version              ▲                              │ reads log rows > cursor
-//!   every poll_interval,             │                              ▼
+//!  (inotify on the WAL,              ▲                              │ reads log rows > cursor
+//!   then PRAGMA data_version;        │                              ▼
 //!   only while watches exist)   Watch dropped: stop flag      mpsc channel ──▶ Watch
 //! ```
 //!
 //! SQLite's `PRAGMA data_version` changes whenever another connection (in any process) commits;
-//! reading it costs a look at the WAL index in shared memory, so one poller per open store can
-//! check every couple of milliseconds for next to nothing. Each watch thread then reads the new
-//! log rows in one read transaction, in revision order, so no change is skipped or repeated.
+//! reading it costs a look at the WAL index in shared memory. The poller (one per open store,
+//! only while watches exist) sleeps until inotify reports a write to the WAL file (see
+//! [`super::notify`]), then checks it; without inotify it checks every `poll_interval`. Each
+//! watch thread then reads the new log rows in one read transaction, in revision order, so no
+//! change is skipped or repeated.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Sender, channel};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
+use super::notify::WalEvents;
 use super::{Shared, open, ops};
 use crate::backend::{DatastoreError, Result, Revision, Watch, WatchEvent, WatchFrom};
 
 /// A watch thread re-reads the log at least this often even without a wake-up, as a safety net.
-const MAX_IDLE: Duration = Duration::from_millis(250);
+const MAX_IDLE: Duration = Duration::from_secs(1);
+/// With inotify, the poller also checks this often without a WAL write (a safety net, and how
+/// soon it notices that the last watch is gone).
+const NOTIFY_TICK: Duration = Duration::from_millis(100);
+/// After a WAL write, how long the poller keeps checking for the commit to become visible.
+const SETTLE: Duration = Duration::from_millis(50);
 
 /// Wake-ups for watch threads.
 #[derive(Debug, Default)]
@@ -162,9 +170,24 @@ fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
 
 /// Wake the watch threads whenever another connection has committed; exit with the last watch.
 fn poll(shared: &Shared, conn: &Connection) {
+    // Reading once makes sure the WAL file exists before it is watched.
+    let _ = ops::meta(conn, "revision");
+    let events = WalEvents::new(&shared.path);
     let mut last = data_version(conn).ok();
+    let mut changed = || {
+        let now = data_version(conn).ok();
+        let changed = now != last || now.is_none();
+        last = now;
+        changed
+    };
     loop {
-        thread::sleep(shared.opts.poll_interval);
+        let written = match &events {
+            Some(events) => events.wait(NOTIFY_TICK),
+            None => {
+                thread::sleep(shared.opts.poll_interval);
+                false
+            }
+        };
         {
             let mut state = shared.hub.lock();
             if state.watches == 0 {
@@ -172,10 +195,20 @@ fn poll(shared: &Shared, conn: &Connection) {
                 return;
             }
         }
-        let now = data_version(conn).ok();
-        if now != last || now.is_none() {
-            last = now;
+        if changed() {
             shared.hub.bump();
+        } else if written {
+            // The commit becomes visible just after its last WAL write: check again shortly.
+            let start = Instant::now();
+            let mut pause = Duration::from_micros(50);
+            while start.elapsed() < SETTLE {
+                thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(5));
+                if changed() {
+                    shared.hub.bump();
+                    break;
+                }
+            }
         }
     }
 }
