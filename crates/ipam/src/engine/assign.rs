@@ -16,9 +16,9 @@ use crate::engine::{
     AssignIpArgs, Assigned, Assignments, AutoAssignArgs, Ipam, check_node, clean_handle,
 };
 use crate::error::{Exhaustion, IpamError, PoolOutcome, PoolReport};
-use crate::model::{AssignError, IpamConfig, ReleaseOptions};
+use crate::model::{AssignError, Block, IpamConfig, ReleaseOptions};
 use crate::pools::{IntendedUse, Pools};
-use crate::store::{IpamStore, Record};
+use crate::store::{IpamStore, Record, Stored};
 
 /// Why a family's request stopped short.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,10 +118,12 @@ impl<S: IpamStore, C: Clock> Ipam<S, C> {
         };
         let affinities = self.list_affinities(Some(host), Some(version))?;
         let mut owned: Vec<IpNet> = Vec::new();
-        for aff in &affinities {
+        let mut to_load = Vec::new();
+        for aff in affinities {
             let cidr = aff.value.cidr;
             if sel.eligible.iter().any(|p| p.cidr.contains(&cidr)) {
                 owned.push(cidr);
+                to_load.push(aff);
             } else if !sel.selecting_node.iter().any(|p| p.cidr.contains(&cidr))
                 && pools
                     .containing(cidr.network())
@@ -132,15 +134,16 @@ impl<S: IpamStore, C: Clock> Ipam<S, C> {
             }
         }
         // 1. The node's own blocks.
-        for &cidr in &owned {
+        for aff in to_load {
             if got.len() >= num {
                 return Ok(None);
             }
+            let cidr = aff.value.cidr;
             if pools.reserved.covering(&cidr).is_some() {
                 continue;
             }
-            if self.load_affine_block(host, cidr)? {
-                self.take_from_block(cidr, num - got.len(), req, got)?;
+            if let Some(block) = self.load_affine_block(host, aff)? {
+                self.take_from_block(cidr, num - got.len(), req, got, Some(block))?;
             }
         }
         // 2. New blocks.
@@ -165,7 +168,7 @@ impl<S: IpamStore, C: Clock> Ipam<S, C> {
                     if !owned.contains(&cidr) {
                         owned.push(cidr);
                     }
-                    self.take_from_block(cidr, num - got.len(), req, got)?;
+                    self.take_from_block(cidr, num - got.len(), req, got, None)?;
                 }
                 None => {
                     short = Some(Shortfall::NoFreeBlocks);
@@ -187,21 +190,22 @@ impl<S: IpamStore, C: Clock> Ipam<S, C> {
         let blocks = self.list_blocks(Some(version))?;
         for pool in &sel.eligible {
             let walk = pool.layout().walk(host, 0);
-            let mut candidates: Vec<(u128, IpNet)> = blocks
+            let mut candidates: Vec<(u128, &Stored<Block>)> = blocks
                 .iter()
                 .filter(|b| pool.cidr.contains(&b.value.cidr))
                 .filter(|b| b.value.free_count(&pools.reserved) > 0)
                 .filter_map(|b| {
                     let idx = pool.layout().index_of(b.value.cidr.network())?;
-                    Some((walk.rank(idx), b.value.cidr))
+                    Some((walk.rank(idx), b))
                 })
                 .collect();
-            candidates.sort_unstable();
-            for (_, cidr) in candidates {
+            candidates.sort_unstable_by_key(|(rank, _)| *rank);
+            for (_, b) in candidates {
                 if got.len() >= num {
                     return Ok(None);
                 }
-                self.take_from_block(cidr, num - got.len(), borrow, got)?;
+                let cidr = b.value.cidr;
+                self.take_from_block(cidr, num - got.len(), borrow, got, Some(b.clone()))?;
             }
         }
         if got.len() >= num {

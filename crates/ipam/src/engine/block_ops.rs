@@ -9,9 +9,9 @@ use crate::clock::Clock;
 use crate::engine::records::is_race;
 use crate::engine::{Assigned, Ipam};
 use crate::error::IpamError;
-use crate::model::Handle;
+use crate::model::{Block, Handle};
 use crate::pools::AddrFilter;
-use crate::store::{IpamStore, Record, RecordKey};
+use crate::store::{IpamStore, Record, RecordKey, Stored};
 
 /// A change to one handle's count for one block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,7 +82,8 @@ impl<S: IpamStore, C: Clock> Ipam<S, C> {
     }
 
     /// Allocate up to `want` addresses from block `cidr`, appending them to `got`; returns how
-    /// many. Zero when the block is missing, full, malformed, or (with `affine_to`) no longer
+    /// many; `first_read` saves the first read when the caller has just read the block. Zero
+    /// when the block is missing, full, malformed, or (with `affine_to`) no longer
     /// affine to that node.
     pub(crate) fn take_from_block(
         &self,
@@ -90,11 +91,17 @@ impl<S: IpamStore, C: Clock> Ipam<S, C> {
         want: usize,
         req: TakeRequest<'_>,
         got: &mut Vec<Assigned>,
+        first_read: Option<Stored<Block>>,
     ) -> Result<usize, IpamError> {
         // How much the handle has been raised for this block so far.
         let mut counted: i64 = 0;
+        let mut first_read = first_read.filter(|b| b.value.cidr == cidr);
         for _ in 0..self.opts.retries {
-            let Some(stored) = self.get_block(cidr)? else {
+            let read = match first_read.take() {
+                Some(b) => Some(b),
+                None => self.get_block(cidr)?,
+            };
+            let Some(stored) = read else {
                 self.undo_count(req.handle, cidr, counted)?;
                 return Ok(0);
             };

@@ -206,47 +206,68 @@ impl<S: IpamStore, C: Clock> Ipam<S, C> {
     }
 
     /// Make an affinity read from the store usable: finish an interrupted claim, drop a stale
-    /// affinity, re-confirm one that is pending or pending deletion. True if the block exists and
-    /// is this node's afterwards.
-    pub(crate) fn load_affine_block(&self, host: &str, cidr: IpNet) -> Result<bool, IpamError> {
+    /// affinity, re-confirm one that is pending or pending deletion. Returns the block if it
+    /// exists and is this node's afterwards (`None` after recreating it: read it again).
+    pub(crate) fn load_affine_block(
+        &self,
+        host: &str,
+        listed: Stored<BlockAffinity>,
+    ) -> Result<Option<Stored<Block>>, IpamError> {
+        let cidr = listed.value.cidr;
+        let mut aff = Some(listed);
         for _ in 0..self.opts.retries {
-            let Some(aff) = self.get_affinity(host, cidr)? else {
-                return Ok(false);
+            let Some(a) = aff
+                .take()
+                .map_or_else(|| self.get_affinity(host, cidr), |a| Ok(Some(a)))?
+            else {
+                return Ok(None);
             };
             match self.get_block(cidr)? {
-                None if aff.value.state == AffinityState::PendingDeletion => {
+                None if a.value.state == AffinityState::PendingDeletion => {
                     // An interrupted release: finish it.
-                    let _ = self.store.delete(&aff_key(host, cidr), aff.revision);
-                    return Ok(false);
+                    let _ = self.store.delete(&aff_key(host, cidr), a.revision);
+                    return Ok(None);
                 }
                 None => {
                     // An interrupted claim (or a block deleted under a confirmed affinity):
-                    // create the block again.
-                    return Ok(self.claim_block(host, cidr)? != Claim::Lost);
+                    // create the block again, then read it.
+                    if self.claim_block(host, cidr)? == Claim::Lost {
+                        return Ok(None);
+                    }
+                    return Ok(self.get_block(cidr)?.filter(|b| b.value.is_affine_to(host)));
                 }
                 Some(b) if !b.value.is_affine_to(host) => {
-                    let _ = self.store.delete(&aff_key(host, cidr), aff.revision);
-                    return Ok(false);
+                    let _ = self.store.delete(&aff_key(host, cidr), a.revision);
+                    return Ok(None);
                 }
-                Some(_) if aff.value.state == AffinityState::Confirmed => return Ok(true),
+                Some(b) if a.value.state == AffinityState::Confirmed => return Ok(Some(b)),
                 Some(b) => {
                     // Pending or pending deletion with the block still ours: mark pending, write
                     // the block (so that a concurrent release's compare-and-delete of it fails),
                     // then confirm.
                     let pending = BlockAffinity::new(host, cidr, AffinityState::Pending);
-                    match self.store.update(&Record::Affinity(pending), aff.revision) {
+                    match self.store.update(&Record::Affinity(pending), a.revision) {
                         Ok(_) => {}
                         Err(e) if is_race(&e) => continue,
                         Err(e) => return Err(e.into()),
                     }
                     let mut bumped = b.value;
                     bumped.sequence_number = bumped.sequence_number.wrapping_add(1);
-                    match self.store.update(&Record::Block(bumped), b.revision) {
-                        Ok(_) => {}
+                    let revision = match self
+                        .store
+                        .update(&Record::Block(bumped.clone()), b.revision)
+                    {
+                        Ok(r) => r,
                         Err(e) if is_race(&e) => continue,
                         Err(e) => return Err(e.into()),
+                    };
+                    if !self.confirm_affinity(host, cidr)? {
+                        return Ok(None);
                     }
-                    return self.confirm_affinity(host, cidr);
+                    return Ok(Some(Stored {
+                        value: bumped,
+                        revision,
+                    }));
                 }
             }
         }
