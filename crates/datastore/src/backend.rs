@@ -14,7 +14,7 @@
 //!   the listing was taken at;
 //! - `watch(prefix, from)` delivers, for [`WatchFrom::Snapshot`], one `Put` per existing key
 //!   (sorted by key), then `InSync { revision }`, then every later change in revision order; for
-//!   [`WatchFrom::After(r)`], every change with revision > r in order, then `InSync` with the
+//!   [`WatchFrom::After`]`(r)`, every change with revision > r in order, then `InSync` with the
 //!   revision it caught up to, then live changes. Events are never lost, duplicated or reordered,
 //!   also across reconnects of a networked backend. If `r` is older than the backend keeps history
 //!   for, the watch yields [`DatastoreError::Compacted`] and ends; `oldest` in that error is the

@@ -4,11 +4,11 @@
 //!   agents): SQLite in WAL mode lets readers run alongside the one writer; every write is a
 //!   `BEGIN IMMEDIATE` transaction that takes the file's write lock first, reads the key, checks
 //!   the precondition and writes, so compare-and-swap is atomic across processes. A writer
-//!   waits up to `busy_timeout` for the lock, retrying at short intervals (see [`busy`]).
+//!   waits up to `busy_timeout` for the lock, retrying at short intervals (see the `busy` module).
 //! - **Crash safety**: a commit is in the WAL before `create`/`update`/`delete` returns; a
 //!   process killed mid-write leaves an uncommitted tail that SQLite ignores on the next open.
 //! - **Watches from any process**: every write also appends a row to a `log` table keyed by
-//!   revision; watchers read it in order (see [`watch`] for how they learn of new rows). The log
+//!   revision; watchers read it in order (see the `watch` module for how they learn of new rows). The log
 //!   keeps the last [`EmbeddedOptions::history_retention`] revisions.
 //! - **Never damages a user's file**: [`EmbeddedBackend::open`] checks the file header before
 //!   SQLite writes anything and reports files that are not calico-rs stores, or were truncated,
