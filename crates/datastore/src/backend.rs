@@ -19,7 +19,11 @@
 //!   also across reconnects of a networked backend. If `r` is older than the backend keeps history
 //!   for, the watch yields [`DatastoreError::Compacted`] and ends; `oldest` in that error is the
 //!   oldest revision whose change is still kept, so `WatchFrom::After(oldest - 1)` is served.
-//!   A watch that falls behind a later compaction ends the same way.
+//!   A live watch whose next revision is compacted away while it is behind (a consumer stalled,
+//!   or a networked backend disconnected) either ends with `Compacted` (memory, embedded) or
+//!   resyncs by itself (etcd: a `Put` for every new or changed key and a `Delete` with `prev:
+//!   None` for every vanished one, then `InSync`, then live changes). Consumers handle both: on
+//!   `Compacted`, start again with [`WatchFrom::Snapshot`] and diff against what they hold.
 //!
 //! Revisions start wherever the backend starts them (etcd at 1, the others at 0); only their
 //! order is meaningful. A failed write (error returned) changes nothing.
