@@ -1,2 +1,5 @@
-//! placeholder
-fn main() {}
+//! `calico-ipam`: Calico's CNI IPAM plugin (see `calico_cni::ipam_plugin`).
+
+fn main() -> std::process::ExitCode {
+    calico_cni_plugin::plugin_main(calico_cni::Plugin::CalicoIpam)
+}

@@ -1,2 +1,5 @@
-//! placeholder
-fn main() {}
+//! `calico`: Calico's CNI network plugin (see `calico_cni`).
+
+fn main() -> std::process::ExitCode {
+    calico_cni_plugin::plugin_main(calico_cni::Plugin::Calico)
+}
