@@ -9,6 +9,14 @@ command -v etcdctl >/dev/null || need+=(etcd-client)
 command -v protoc >/dev/null || need+=(protobuf-compiler)
 [ -f /usr/include/google/protobuf/descriptor.proto ] || need+=(libprotobuf-dev)
 command -v openssl >/dev/null || need+=(openssl)
+# CNI plugins: podman (CNI backend) runs real containers in the end-to-end test; Debian's
+# reference plugins (ptp, bridge, host-local) are the peers of the benchmarks and host-local
+# is a supported IPAM; busybox-static makes the local container image.
+command -v ip >/dev/null || need+=(iproute2)
+command -v podman >/dev/null || need+=(podman)
+command -v runc >/dev/null || need+=(runc)
+[ -x /bin/busybox ] || need+=(busybox-static)
+[ -x /usr/lib/cni/host-local ] || need+=(containernetworking-plugins)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "deps: missing Debian packages: ${need[*]} (run as root, or: sudo apt-get install ${need[*]})" >&2
