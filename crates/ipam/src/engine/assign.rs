@@ -16,7 +16,7 @@ use crate::engine::{
     AssignIpArgs, Assigned, Assignments, AutoAssignArgs, Ipam, check_node, clean_handle,
 };
 use crate::error::{Exhaustion, IpamError, PoolOutcome, PoolReport};
-use crate::model::{AssignError, Block, IpamConfig, ReleaseOptions};
+use crate::model::{AssignError, Block, BlockAffinity, IpamConfig, ReleaseOptions};
 use crate::pools::{IntendedUse, Pools};
 use crate::store::{IpamStore, Record, Stored};
 
@@ -118,23 +118,34 @@ impl<S: IpamStore, C: Clock> Ipam<S, C> {
         };
         let affinities = self.list_affinities(Some(host), Some(version))?;
         let mut owned: Vec<IpNet> = Vec::new();
-        let mut to_load = Vec::new();
+        let mut to_load: Vec<(u128, Stored<BlockAffinity>)> = Vec::new();
         for aff in affinities {
             let cidr = aff.value.cidr;
             if sel.eligible.iter().any(|p| p.cidr.contains(&cidr)) {
                 owned.push(cidr);
-                to_load.push(aff);
+                let rank = sel
+                    .eligible
+                    .iter()
+                    .find(|p| p.cidr.contains(&cidr))
+                    .and_then(|p| {
+                        let idx = p.layout().index_of(cidr.network())?;
+                        Some(p.layout().walk(host, 0).rank(idx))
+                    })
+                    .unwrap_or(0);
+                to_load.push((rank, aff));
             } else if !sel.selecting_node.iter().any(|p| p.cidr.contains(&cidr))
                 && pools
                     .containing(cidr.network())
-                    .is_some_and(|p| !p.disabled)
+                    .is_some_and(|p| !p.disabled && !p.node_selector.matches(&args.node_labels))
             {
                 // The block's pool no longer selects this node: give the block back if empty.
                 let _ = self.release_affinity_once(host, cidr, true, None);
             }
         }
-        // 1. The node's own blocks.
-        for aff in to_load {
+        // 1. The node's own blocks, the most recently claimed first: a node claims blocks in
+        //    its walk order, so while filling up, the first block read usually has room.
+        to_load.sort_by_key(|(rank, _)| std::cmp::Reverse(*rank));
+        for (_, aff) in to_load {
             if got.len() >= num {
                 return Ok(None);
             }

@@ -11,7 +11,7 @@ use crate::engine::{Assigned, Ipam};
 use crate::error::IpamError;
 use crate::model::{Block, Handle};
 use crate::pools::AddrFilter;
-use crate::store::{IpamStore, Record, RecordKey, Stored};
+use crate::store::{IpamStore, Record, RecordKey, StoreError, Stored};
 
 /// A change to one handle's count for one block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,8 +40,36 @@ impl<S: IpamStore, C: Clock> Ipam<S, C> {
         block: IpNet,
         delta: HandleDelta,
     ) -> Result<(), IpamError> {
+        // Handles are usually new when counted up (one per container): try creating first.
+        if let HandleDelta::Add(d) = delta
+            && d > 0
+        {
+            let mut h = Handle::new(handle);
+            h.adjust(block, d);
+            match self.store.create(&Record::Handle(h)) {
+                Ok(_) => return Ok(()),
+                Err(StoreError::AlreadyExists { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.adjust_handle_from(handle, block, delta, None)
+    }
+
+    /// [`Self::adjust_handle`] starting from a reading of the handle the caller already has.
+    pub(crate) fn adjust_handle_from(
+        &self,
+        handle: &str,
+        block: IpNet,
+        delta: HandleDelta,
+        first_read: Option<Stored<Handle>>,
+    ) -> Result<(), IpamError> {
+        let mut first_read = first_read;
         for _ in 0..self.opts.retries {
-            let res = match self.get_handle(handle)? {
+            let read = match first_read.take() {
+                Some(h) => Some(h),
+                None => self.get_handle(handle)?,
+            };
+            let res = match read {
                 None => match delta {
                     HandleDelta::Add(d) if d > 0 => {
                         let mut h = Handle::new(handle);

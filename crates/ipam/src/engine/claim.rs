@@ -61,7 +61,7 @@ enum Seen {
 
 fn classify(block: &Block, host: &str, reserved: &AddrFilter) -> Seen {
     let free = block.free_count(reserved);
-    if free == 0 {
+    if free == 0 || !block.problems().is_empty() {
         return Seen::Skip;
     }
     if block.is_affine_to(host) {
@@ -310,10 +310,16 @@ impl<S: IpamStore, C: Clock> Ipam<S, C> {
             .map(|p| (*p, p.layout().walk(host, seed)))
             .collect();
         let mut reclaim = Vec::new();
-        // Probe the first few candidates of each pool one by one.
+        // Probe the first few candidates of each pool one by one (in a small pool, listing
+        // is cheaper).
         for (pool, walk) in walks.iter_mut() {
+            let limit = if pool.layout().count() <= 4 * self.opts.probe_limit as u128 {
+                0
+            } else {
+                self.opts.probe_limit
+            };
             let mut probes = 0;
-            while probes < self.opts.probe_limit {
+            while probes < limit {
                 let Some((_, cidr)) = walk.next() else {
                     break;
                 };

@@ -171,6 +171,8 @@ impl<S: IpamStore, C: Clock> Ipam<S, C> {
             return Ok(Vec::new());
         };
         let mut released = Vec::new();
+        // With one block (the usual case) the handle just read is still current afterwards.
+        let mut first_read = (stored.value.block.len() == 1).then(|| stored.clone());
         for cidr in stored.value.block.keys().copied() {
             let (written, _, _) = self.write_block_release(cidr, |b| {
                 let ips = b.release_by_handle(handle);
@@ -182,7 +184,7 @@ impl<S: IpamStore, C: Clock> Ipam<S, C> {
             })?;
             // The handle holds nothing in this block any more (also clears counts left too
             // high by an interrupted operation).
-            match self.adjust_handle(handle, cidr, HandleDelta::Clear) {
+            match self.adjust_handle_from(handle, cidr, HandleDelta::Clear, first_read.take()) {
                 Ok(()) | Err(IpamError::Store(StoreError::NotFound { .. })) => {}
                 Err(e) => return Err(e),
             }
