@@ -219,12 +219,14 @@ pub fn add(deps: &Deps<'_>, inv: &Invocation) -> Result<CniResult, CniError> {
         ));
     }
     deps.store.ready()?;
+    deps.log.debug("datastore ready");
     let (pod, ns) = k8s_objects(deps, inv)?;
     let wep_name = inv.ids.wep_name()?;
     let existing = deps
         .store
         .workload_endpoint(&inv.ids.namespace, &wep_name)?;
     let addressing = addressing(inv, pod.as_ref(), ns.as_ref())?;
+    deps.log.debug("read pod, namespace and endpoint");
 
     let mut undo = Vec::new();
     let out = add_steps(
@@ -275,6 +277,8 @@ fn add_steps(
             ..CniResult::default()
         },
     };
+    deps.log
+        .debug(&format!("IPAM assigned {:?}", ipam_result.ips));
     if ipam_result.ips.is_empty() {
         return Err(CniError::internal(
             "IPAM plugin returned no IP addresses in result",
@@ -302,6 +306,8 @@ fn add_steps(
         undo.push(Undo::RemoveVeth(Box::new(spec.clone())));
     }
     let net = net?;
+    deps.log
+        .debug(&format!("networking done on {}", net.host_if));
 
     let profiles = if inv.ids.is_k8s() && (pod.is_some() || inv.conf.policy.policy_type == "k8s") {
         pod_profiles(&inv.ids.namespace, pod)

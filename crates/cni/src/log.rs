@@ -118,5 +118,5 @@ fn humantime_now() -> String {
     let d = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    format!("{}.{:03}", d.as_secs(), d.subsec_millis())
+    format!("{}.{:06}", d.as_secs(), d.subsec_micros())
 }

@@ -143,7 +143,9 @@ pub fn run(
         cenv.container_id.clone(),
     );
     log.debug(&format!("{cmd:?} {cenv:?}"));
-    match run_parsed(plugin, cmd, &cenv, &parsed, env, host, &log) {
+    let res = run_parsed(plugin, cmd, &cenv, &parsed, env, host, &log);
+    log.debug("datastore closed");
+    match res {
         Ok(v) => Output::ok(v),
         Err(e) => {
             log.warn(&format!("{cmd:?} failed: {e}"));
@@ -186,6 +188,13 @@ fn run_parsed(
     };
     match plugin {
         Plugin::Calico => {
+            if matches!(cmd, Command::Add | Command::Check) {
+                // Start the namespace workers while the datastore opens.
+                let netns = std::path::Path::new(&cenv.netns);
+                if host.ops.netns_exists(netns) {
+                    host.ops.prepare(&[&host.host_ns, netns]);
+                }
+            }
             let client = match connect() {
                 Ok(c) => c,
                 Err(e) if cmd == Command::Status => {
@@ -195,6 +204,7 @@ fn run_parsed(
                 }
                 Err(e) => return Err(e),
             };
+            log.debug("datastore connected");
             let store = ClientStore::new(client.clone());
             let calico_ipam;
             let exec_ipam;

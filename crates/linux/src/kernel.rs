@@ -236,6 +236,12 @@ impl NetOps for Kernel {
         netns_exists(ns)
     }
 
+    fn prepare(&self, namespaces: &[&Path]) {
+        for ns in namespaces {
+            let _ = self.worker(ns);
+        }
+    }
+
     fn create_veth(&self, spec: &VethSpec) -> Result<VethPair> {
         let host_ns_file = open_netns(&spec.host_ns)?;
         let s = spec.clone();

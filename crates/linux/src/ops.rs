@@ -119,6 +119,11 @@ pub struct Neighbour {
 pub trait NetOps: Send + Sync {
     /// Whether `ns` names an existing network namespace.
     fn netns_exists(&self, ns: &Path) -> bool;
+    /// A hint that the namespaces will be used soon: an implementation may get ready for them
+    /// in the background (the kernel adapter starts their worker threads). Never fails.
+    fn prepare(&self, namespaces: &[&Path]) {
+        let _ = namespaces;
+    }
     /// Create a veth pair per `spec`, both ends up, each in its namespace.
     fn create_veth(&self, spec: &VethSpec) -> Result<VethPair>;
     /// The link called `name`, if any.

@@ -17,7 +17,7 @@ pub(crate) struct Ctx {
     pub handle: rtnetlink::Handle,
 }
 
-type Job = Box<dyn FnOnce(&Ctx) + Send>;
+type Job = Box<dyn FnOnce(Result<&Ctx, &LinuxError>) + Send>;
 
 /// A thread living in one network namespace.
 pub(crate) struct Worker {
@@ -27,48 +27,30 @@ pub(crate) struct Worker {
 }
 
 impl Worker {
-    /// Start a worker in `ns`; fails if the namespace does not exist or cannot be entered.
+    /// Start a worker in `ns`; fails at once if the namespace does not exist. The thread
+    /// enters the namespace and opens its netlink socket in the background: a failure there
+    /// is reported by the first [`Worker::run`].
     pub fn spawn(ns: &Path) -> Result<Self> {
         let file = open_netns(ns)?;
         let (tx, rx) = mpsc::channel::<Job>();
-        let (ready_tx, ready_rx) = mpsc::channel::<Result<()>>();
         let path = ns.to_path_buf();
         let thread = std::thread::Builder::new()
             .name("netns-worker".into())
             .spawn(move || {
-                let ctx = match enter(&path, file.as_fd()) {
-                    Ok(ctx) => {
-                        let _ = ready_tx.send(Ok(()));
-                        ctx
-                    }
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e));
-                        return;
-                    }
-                };
+                let ctx = enter(&path, file.as_fd());
                 while let Ok(job) = rx.recv() {
-                    job(&ctx);
+                    match &ctx {
+                        Ok(ctx) => job(Ok(ctx)),
+                        Err(e) => job(Err(e)),
+                    }
                 }
             })
             .map_err(|e| LinuxError::Worker(format!("cannot start a thread: {e}")))?;
-        match ready_rx.recv() {
-            Ok(Ok(())) => Ok(Worker {
-                ns: ns.to_path_buf(),
-                tx: Some(tx),
-                thread: Some(thread),
-            }),
-            Ok(Err(e)) => {
-                let _ = thread.join();
-                Err(e)
-            }
-            Err(_) => {
-                let _ = thread.join();
-                Err(LinuxError::Worker(format!(
-                    "worker for {} ended before it was ready",
-                    ns.display()
-                )))
-            }
-        }
+        Ok(Worker {
+            ns: ns.to_path_buf(),
+            tx: Some(tx),
+            thread: Some(thread),
+        })
     }
 
     /// Run `f` on the worker thread and wait for its result.
@@ -79,7 +61,13 @@ impl Worker {
     {
         let (tx, rx) = mpsc::channel();
         let job: Job = Box::new(move |ctx| {
-            let _ = tx.send(f(ctx));
+            let res = match ctx {
+                Ok(ctx) => f(ctx),
+                Err(e) => Err(LinuxError::Worker(format!(
+                    "cannot enter the namespace: {e}"
+                ))),
+            };
+            let _ = tx.send(res);
         });
         let gone = || LinuxError::Worker(format!("worker for {} is gone", self.ns.display()));
         self.tx

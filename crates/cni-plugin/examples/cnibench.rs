@@ -1,0 +1,276 @@
+//! CNI ADD/DEL latency benchmark: calico + calico-ipam (embedded datastore) against Debian's
+//! ptp + host-local and bridge + host-local, in the same run, interleaved; then N concurrent
+//! calico ADDs on one node.
+//!
+//! ```text
+//! cargo build --release -p calico-cni-plugin --bins --examples
+//! target/release/examples/cnibench [RUNS=200] [CONCURRENT=100]
+//! ```
+//!
+//! Runs as root. Everything happens in namespaces named `cnib-<pid>-*` (removed at the end,
+//! also on panic); this process moves itself (its only thread) into the node namespace so the
+//! plugins it executes start there, as a runtime would run them. The root namespace is never
+//! touched.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use calico_client::{Client, DatastoreConfig, DatastoreType};
+use calico_linux::{Kernel, NamedNetns, NetOps, Route, remove_stale_netns};
+
+const PREFIX: &str = "cnib-";
+
+type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+struct PluginSet {
+    name: &'static str,
+    bin: PathBuf,
+    conf: String,
+}
+
+fn exec(bin: &Path, cmd: &str, cid: &str, netns: &Path, conf: &str) -> Res<(Duration, String)> {
+    let start = Instant::now();
+    let mut child = Command::new(bin)
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .env("CNI_COMMAND", cmd)
+        .env("CNI_CONTAINERID", cid)
+        .env("CNI_NETNS", netns)
+        .env("CNI_IFNAME", "eth0")
+        .env(
+            "CNI_ARGS",
+            format!("IgnoreUnknown=1;K8S_POD_NAMESPACE=bench;K8S_POD_NAME={cid}"),
+        )
+        .env("CNI_PATH", cni_path()?)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    child
+        .stdin
+        .take()
+        .ok_or("no stdin")?
+        .write_all(conf.as_bytes())?;
+    let out = child.wait_with_output()?;
+    let took = start.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() {
+        return Err(format!(
+            "{} {cmd} failed: {stdout} {}",
+            bin.display(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    Ok((took, stdout))
+}
+
+fn our_dir() -> Res<PathBuf> {
+    let exe = std::env::current_exe()?;
+    // target/<profile>/examples/cnibench -> target/<profile>
+    Ok(exe
+        .parent()
+        .and_then(Path::parent)
+        .ok_or("cannot find the target directory")?
+        .to_path_buf())
+}
+
+fn cni_path() -> Res<String> {
+    Ok(format!("{}:/usr/lib/cni", our_dir()?.display()))
+}
+
+fn pct(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn main() -> Res<()> {
+    let mut args = std::env::args().skip(1);
+    let runs: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(200);
+    let concurrent: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(100);
+    remove_stale_netns(PREFIX);
+    let pid = std::process::id();
+    let node = NamedNetns::create(&format!("{PREFIX}{pid}-node"))?;
+    let kernel = Arc::new(Kernel::new());
+    let n = node.path();
+    kernel.set_link_up(n, "lo")?;
+    kernel.add_address(n, "lo", "10.99.0.1/32".parse()?)?;
+    kernel.add_route(n, &Route::link("0.0.0.0/0".parse()?, "lo"))?;
+    kernel.release(n);
+
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("calico.db");
+    let client = Client::connect(&DatastoreConfig {
+        datastore_type: DatastoreType::Embedded,
+        embedded_path: db.clone(),
+        etcd: Default::default(),
+    })?;
+    for doc in [
+        serde_json::json!({"apiVersion":"projectcalico.org/v3","kind":"IPPool","metadata":{"name":"bench"},"spec":{"cidr":"10.250.0.0/16"}}),
+        serde_json::json!({"apiVersion":"projectcalico.org/v3","kind":"Node","metadata":{"name":"bench-node"},"spec":{}}),
+    ] {
+        client.create(calico_api::Resource::from_value(doc)?)?;
+    }
+    let hl = |subnet: &str, sub: &str| serde_json::json!({"type":"host-local","subnet":subnet,"dataDir": dir.path().join(sub).display().to_string()});
+    let sets = [
+        PluginSet {
+            name: "calico+calico-ipam",
+            bin: our_dir()?.join("calico"),
+            conf: serde_json::json!({"cniVersion":"0.3.1","name":"k8s-pod-network","type":"calico",
+                "nodename":"bench-node","datastore_path": db.display().to_string(),"mtu":1410,
+                "ipam":{"type":"calico-ipam"}}).to_string(),
+        },
+        PluginSet {
+            name: "ptp+host-local",
+            bin: "/usr/lib/cni/ptp".into(),
+            conf: serde_json::json!({"cniVersion":"0.3.1","name":"bench-ptp","type":"ptp","ipMasq":false,"mtu":1410,
+                "ipam": hl("10.251.0.0/16", "ptp")}).to_string(),
+        },
+        PluginSet {
+            name: "bridge+host-local",
+            bin: "/usr/lib/cni/bridge".into(),
+            conf: serde_json::json!({"cniVersion":"0.3.1","name":"bench-br","type":"bridge","bridge":"cnibbr0",
+                "isGateway":true,"ipMasq":false,"mtu":1410,"ipam": hl("10.252.0.0/16", "br")}).to_string(),
+        },
+    ];
+    for s in &sets {
+        if !s.bin.is_file() {
+            return Err(format!(
+                "{} not found: build with `cargo build --release -p calico-cni-plugin --bins --examples`; \
+                 Debian's plugins come from containernetworking-plugins",
+                s.bin.display()
+            )
+            .into());
+        }
+    }
+    // From here on this (single-threaded) process lives in the node namespace, so the
+    // plugins it starts run there.
+    nix::sched::setns(
+        std::fs::File::open(n)?,
+        nix::sched::CloneFlags::CLONE_NEWNET,
+    )?;
+
+    let pods: Vec<NamedNetns> = (0..sets.len())
+        .map(|i| NamedNetns::create(&format!("{PREFIX}{pid}-pod{i}")))
+        .collect::<Result<_, _>>()?;
+    let mut add: Vec<Vec<Duration>> = vec![Vec::new(); sets.len()];
+    let mut del: Vec<Vec<Duration>> = vec![Vec::new(); sets.len()];
+    // Warm-up (page cache, datastore file, bridge creation), not counted.
+    for (i, s) in sets.iter().enumerate() {
+        exec(&s.bin, "ADD", "warm", pods[i].path(), &s.conf)?;
+        exec(&s.bin, "DEL", "warm", pods[i].path(), &s.conf)?;
+    }
+    for r in 0..runs {
+        for (i, s) in sets.iter().enumerate() {
+            let cid = format!("r{r}");
+            add[i].push(exec(&s.bin, "ADD", &cid, pods[i].path(), &s.conf)?.0);
+            del[i].push(exec(&s.bin, "DEL", &cid, pods[i].path(), &s.conf)?.0);
+        }
+    }
+    println!(
+        "CNI latency, {runs} serial ADD+DEL cycles per plugin set, interleaved, one node namespace"
+    );
+    println!(
+        "{:<22} {:>10} {:>10} {:>10} {:>10}",
+        "plugins", "ADD p50", "ADD p99", "DEL p50", "DEL p99"
+    );
+    let mut p50s = Vec::new();
+    for (i, s) in sets.iter().enumerate() {
+        add[i].sort();
+        del[i].sort();
+        println!(
+            "{:<22} {:>8.2}ms {:>8.2}ms {:>8.2}ms {:>8.2}ms",
+            s.name,
+            ms(pct(&add[i], 0.5)),
+            ms(pct(&add[i], 0.99)),
+            ms(pct(&del[i], 0.5)),
+            ms(pct(&del[i], 0.99))
+        );
+        p50s.push((pct(&add[i], 0.5), pct(&del[i], 0.5)));
+    }
+    for (i, s) in sets.iter().enumerate().skip(1) {
+        println!(
+            "ratio calico/{}: ADD p50 {:.2}, DEL p50 {:.2}",
+            s.name,
+            p50s[0].0.as_secs_f64() / p50s[i].0.as_secs_f64(),
+            p50s[0].1.as_secs_f64() / p50s[i].1.as_secs_f64()
+        );
+    }
+
+    // Concurrent ADDs of calico on the node.
+    let cpods: Vec<NamedNetns> = (0..concurrent)
+        .map(|i| NamedNetns::create(&format!("{PREFIX}{pid}-c{i}")))
+        .collect::<Result<_, _>>()?;
+    let calico = &sets[0];
+    let start = Instant::now();
+    let outs: Vec<Res<(Duration, String)>> = std::thread::scope(|sc| {
+        let hs: Vec<_> = cpods
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                sc.spawn(move || {
+                    exec(
+                        &calico.bin,
+                        "ADD",
+                        &format!("conc{i}"),
+                        p.path(),
+                        &calico.conf,
+                    )
+                })
+            })
+            .collect();
+        hs.into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err("thread panicked".into())))
+            .collect()
+    });
+    let wall = start.elapsed();
+    let mut ips = BTreeSet::new();
+    let mut failures = 0;
+    for o in &outs {
+        match o {
+            Ok((_, out)) => {
+                let v: serde_json::Value = serde_json::from_str(out)?;
+                ips.insert(
+                    v["ips"][0]["address"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                );
+            }
+            Err(e) => {
+                failures += 1;
+                eprintln!("concurrent ADD failed: {e}");
+            }
+        }
+    }
+    let ok = outs.len() - failures;
+    println!(
+        "{concurrent} concurrent calico ADDs: wall {:.0} ms, {ok} succeeded, {} distinct addresses, {} duplicates",
+        ms(wall),
+        ips.len(),
+        ok - ips.len()
+    );
+    for (i, p) in cpods.iter().enumerate() {
+        exec(
+            &calico.bin,
+            "DEL",
+            &format!("conc{i}"),
+            p.path(),
+            &calico.conf,
+        )?;
+    }
+    drop(cpods);
+    drop(pods);
+    Ok(())
+}
