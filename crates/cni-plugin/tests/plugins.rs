@@ -413,3 +413,80 @@ fn concurrent_adds_get_distinct_addresses() {
     }
     lab.assert_clean();
 }
+
+#[test]
+fn dual_stack_add_and_del() {
+    let lab = Lab::new("10.244.0.0/16");
+    lab.client
+        .create(doc(
+            json!({"apiVersion":"projectcalico.org/v3","kind":"IPPool",
+            "metadata":{"name":"pool6"},"spec":{"cidr":"fd00:10::/112"}}),
+        ))
+        .unwrap();
+    let n = lab.node.path();
+    lab.kernel
+        .add_address(n, "lo", "fd00:99::1/128".parse().unwrap())
+        .unwrap();
+    let conf = lab
+        .conf(
+            "1.0.0",
+            json!({"ipam": {"type": "calico-ipam", "assign_ipv6": "true"}}),
+        )
+        .to_string();
+    let pod = netns("pod");
+    let env = cni_env("ADD", "d1", pod.path(), &format!("{K8S}dual"));
+    let (out, ok) = lab.run(calico_bin(), &env, conf.as_bytes());
+    assert!(ok, "{out}");
+    let ips: Vec<ipnet::IpNet> = out["ips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["address"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(ips.len(), 2, "{out}");
+    let v6 = ips.iter().find(|i| i.addr().is_ipv6()).unwrap();
+    assert_eq!(v6.prefix_len(), 128);
+    assert!(
+        "fd00:10::/112"
+            .parse::<ipnet::IpNet>()
+            .unwrap()
+            .contains(&v6.addr())
+    );
+    let routes = lab.kernel.routes(pod.path()).unwrap();
+    let want = Route {
+        dst: "::/0".parse().unwrap(),
+        gateway: Some("fe80::ecee:eeff:feee:eeee".parse().unwrap()),
+        dev: "eth0".into(),
+        scope: calico_linux::RouteScope::Universe,
+    };
+    assert!(routes.contains(&want), "{routes:?}");
+    let host_if = out["interfaces"][0]["name"].as_str().unwrap().to_string();
+    assert!(
+        lab.kernel
+            .routes(n)
+            .unwrap()
+            .contains(&Route::link(*v6, &host_if))
+    );
+    assert_eq!(
+        lab.kernel
+            .sysctl(n, &format!("net/ipv6/conf/{host_if}/proxy_ndp"))
+            .unwrap(),
+        "1"
+    );
+    let mut reached = false;
+    for _ in 0..3 {
+        if ping(&pod, "fd00:99::1") {
+            reached = true;
+            break;
+        }
+    }
+    assert!(reached, "pod cannot reach the node over IPv6");
+    let (out, ok) = lab.run(
+        calico_bin(),
+        &cni_env("DEL", "d1", pod.path(), &format!("{K8S}dual")),
+        conf.as_bytes(),
+    );
+    assert!(ok, "{out}");
+    lab.kernel.release(pod.path());
+    lab.assert_clean();
+}

@@ -88,6 +88,8 @@ pub fn do_networking(
             mtu: spec.mtu,
             host_mac: Some(MacAddr::CALICO_HOST),
             container_mac: None,
+            // With IPv6, DAD is switched off before the links come up (as Calico does).
+            up: !has_v6,
         })
         .map_err(|e| match e.errno() {
             Some(n) if n == nix_eexist() => CniError::new(
@@ -102,8 +104,14 @@ pub fn do_networking(
         // DAD delays the address by up to a second on a point-to-point link that cannot
         // have a duplicate.
         sysctl(ops, cont, format!("net/ipv6/conf/{cif}/accept_dad"), "0")?;
+        sysctl(ops, host, format!("net/ipv6/conf/{hif}/accept_dad"), "0")?;
         for c in ["all", "default", "lo"] {
             sysctl(ops, cont, format!("net/ipv6/conf/{c}/disable_ipv6"), "0")?;
+        }
+        sysctl(ops, host, format!("net/ipv6/conf/{hif}/disable_ipv6"), "0")?;
+        for (ns, name) in [(host, hif), (cont, cif)] {
+            ops.set_link_up(ns, name)
+                .map_err(|e| kernel_error(&format!("failed to set {name} up"), e))?;
         }
     }
     if has_v4 {
@@ -121,7 +129,6 @@ pub fn do_networking(
         }
     }
     if has_v6 {
-        sysctl(ops, host, format!("net/ipv6/conf/{hif}/disable_ipv6"), "0")?;
         for r in spec.routes.iter().filter(|r| r.addr().is_ipv6()) {
             let route = Route {
                 dst: *r,

@@ -88,7 +88,15 @@ mod tests {
 
     #[test]
     fn veth_names_match_calico() {
-        // Calico's own test value (conversion tests): namespace "default", pod "nginx".
+        // Calico's own test value (libcalico-go conversion tests).
+        assert_eq!(
+            veth_name_for_workload("namespace", "podname", Some("eni,veth,foo")),
+            "eni82111e10a96"
+        );
+        assert_eq!(
+            veth_name_for_workload("namespace", "podname", None),
+            "cali82111e10a96"
+        );
         let n = veth_name_for_workload("default", "nginx", None);
         assert_eq!(n.len(), 15);
         assert!(n.starts_with("cali"));

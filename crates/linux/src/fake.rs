@@ -280,7 +280,7 @@ impl NetOps for FakeNet {
                 index: ci,
                 mac: cmac,
                 mtu,
-                up: true,
+                up: s.up,
                 kind: Some("veth".into()),
                 peer: Some(hkey.clone()),
                 addresses: vec![],
@@ -294,7 +294,7 @@ impl NetOps for FakeNet {
                     .host_mac
                     .unwrap_or(MacAddr([0x0a, 0x59, 0, 0, (hi >> 8) as u8, hi as u8])),
                 mtu,
-                up: true,
+                up: s.up,
                 kind: Some("veth".into()),
                 peer: Some((s.container_ns.clone(), s.container_if.clone())),
                 addresses: vec![],

@@ -198,6 +198,11 @@ fn from_route_message(m: &RouteMessage, names: &HashMap<u32, String>) -> Option<
     let scope = match m.header.scope {
         NlScope::Link => RouteScope::Link,
         NlScope::Host => RouteScope::Host,
+        // IPv6 has no route scopes (the kernel reports universe): a route without a gateway
+        // is directly connected, which is what `Link` means for IPv4.
+        _ if dst.addr().is_ipv6() && gateway.is_none() && m.header.kind == RouteType::Unicast => {
+            RouteScope::Link
+        }
         _ => RouteScope::Universe,
     };
     Some(Route {
@@ -250,7 +255,10 @@ impl NetOps for Kernel {
                 let mut peer = LinkMessageBuilder::<LinkUnspec>::new()
                     .name(s.host_if.clone())
                     .setns_by_fd(host_ns_file.as_raw_fd());
-                let mut b = LinkVeth::new(&s.container_if, &s.host_if).up();
+                let mut b = LinkVeth::new(&s.container_if, &s.host_if);
+                if s.up {
+                    b = b.up();
+                }
                 if let Some(mtu) = s.mtu {
                     peer = peer.mtu(mtu);
                     b = b.mtu(mtu);
@@ -284,15 +292,18 @@ impl NetOps for Kernel {
                 Ok((l.index, mac))
             })?;
         let host_if = spec.host_if.clone();
+        let up = spec.up;
         // The peer cannot be created up in another namespace (the kernel answers ENOTCONN),
         // so it is set up here, from the host namespace.
         let host_index = self.nl(&spec.host_ns, move |h, ns| async move {
             let idx = link_index(&h, &ns, &host_if).await?;
-            h.link()
-                .set(LinkUnspec::new_with_index(idx).up().build())
-                .execute()
-                .await
-                .map_err(|e| LinuxError::netlink(format!("set {host_if} up"), e))?;
+            if up {
+                h.link()
+                    .set(LinkUnspec::new_with_index(idx).up().build())
+                    .execute()
+                    .await
+                    .map_err(|e| LinuxError::netlink(format!("set {host_if} up"), e))?;
+            }
             Ok(idx)
         })?;
         Ok(VethPair {

@@ -21,9 +21,12 @@ pub struct VethSpec {
     pub host_mac: Option<MacAddr>,
     /// The container end's MAC; `None` lets the kernel choose.
     pub container_mac: Option<MacAddr>,
+    /// Set both ends up. `false` leaves them down, so per-interface sysctls (IPv6
+    /// `accept_dad`) can be set before the kernel starts configuring them.
+    pub up: bool,
 }
 
-/// What [`NetOps::create_veth`] made. Both ends are up.
+/// What [`NetOps::create_veth`] made.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VethPair {
     pub container_index: u32,
@@ -124,7 +127,7 @@ pub trait NetOps: Send + Sync {
     fn prepare(&self, namespaces: &[&Path]) {
         let _ = namespaces;
     }
-    /// Create a veth pair per `spec`, both ends up, each in its namespace.
+    /// Create a veth pair per `spec`, each end in its namespace (up when `spec.up`).
     fn create_veth(&self, spec: &VethSpec) -> Result<VethPair>;
     /// The link called `name`, if any.
     fn link(&self, ns: &Path, name: &str) -> Result<Option<Link>>;

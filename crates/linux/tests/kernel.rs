@@ -65,6 +65,7 @@ fn calico_style_veth_wiring_passes_traffic() {
             mtu: Some(1400),
             host_mac: Some(MacAddr::CALICO_HOST),
             container_mac: None,
+            up: true,
         })
         .unwrap();
     let host = k.link(n, "calitest0000001").unwrap().unwrap();
@@ -181,6 +182,7 @@ fn missing_namespace_is_reported() {
             mtu: None,
             host_mac: None,
             container_mac: None,
+            up: true,
         })
         .unwrap_err();
     assert!(err.to_string().contains("does not exist"), "{err}");
@@ -199,6 +201,7 @@ fn duplicate_names_fail_and_leave_nothing() {
         mtu: None,
         host_mac: None,
         container_mac: None,
+        up: true,
     };
     k.create_veth(&spec).unwrap();
     let mut again = spec.clone();
