@@ -459,3 +459,83 @@ impl NetOps for FakeNet {
             .unwrap_or_else(|| "0".into()))
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn spec() -> VethSpec {
+        VethSpec {
+            container_ns: "/pod".into(),
+            container_if: "eth0".into(),
+            host_ns: "/host".into(),
+            host_if: "cali1".into(),
+            mtu: Some(1400),
+            host_mac: Some(MacAddr::CALICO_HOST),
+            container_mac: None,
+            up: true,
+        }
+    }
+
+    #[test]
+    fn deleting_one_end_removes_the_pair_and_what_hangs_on_it() {
+        let f = FakeNet::new();
+        f.add_netns("/host");
+        f.add_netns("/pod");
+        let before = f.state();
+        f.create_veth(&spec()).unwrap();
+        let host = Path::new("/host");
+        f.add_route(host, &Route::link("10.0.0.1/32".parse().unwrap(), "cali1"))
+            .unwrap();
+        f.set_sysctl(host, "net/ipv4/conf/cali1/proxy_arp", "1")
+            .unwrap();
+        f.add_address(Path::new("/pod"), "eth0", "10.0.0.1/32".parse().unwrap())
+            .unwrap();
+        assert!(f.create_veth(&spec()).unwrap_err().is_exists());
+        assert!(f.delete_link(Path::new("/pod"), "eth0").unwrap());
+        assert_eq!(f.state(), before);
+        assert!(!f.delete_link(Path::new("/pod"), "eth0").unwrap());
+    }
+
+    #[test]
+    fn injected_failures_and_missing_objects() {
+        let f = FakeNet::new();
+        f.add_netns("/host");
+        f.add_netns("/pod");
+        f.fail_mutation(2);
+        f.create_veth(&spec()).unwrap();
+        let e = f
+            .set_sysctl(Path::new("/host"), "net/ipv4/conf/cali1/forwarding", "1")
+            .unwrap_err();
+        assert!(matches!(e, LinuxError::Injected(_)));
+        f.set_sysctl(Path::new("/host"), "net/ipv4/conf/cali1/forwarding", "1")
+            .unwrap();
+        assert!(
+            f.set_sysctl(Path::new("/host"), "net/ipv4/conf/nope/forwarding", "1")
+                .is_err()
+        );
+        assert!(matches!(
+            f.link(Path::new("/gone"), "x").unwrap_err(),
+            LinuxError::NetnsNotFound { .. }
+        ));
+        f.fail_op("add_route");
+        assert!(
+            f.add_route(
+                Path::new("/host"),
+                &Route::link("10.0.0.2/32".parse().unwrap(), "cali1")
+            )
+            .is_err()
+        );
+        f.clear_failures();
+        f.remove_netns("/pod");
+        assert!(
+            f.link(Path::new("/host"), "cali1").unwrap().is_none(),
+            "the peer dies with the namespace"
+        );
+        assert_eq!(
+            f.calls().iter().filter(|c| c.mutating).count(),
+            f.mutation_count()
+        );
+    }
+}
