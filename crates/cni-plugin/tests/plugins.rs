@@ -490,3 +490,41 @@ fn dual_stack_add_and_del() {
     lab.kernel.release(pod.path());
     lab.assert_clean();
 }
+
+#[test]
+fn second_add_into_a_used_namespace_fails_and_keeps_the_first() {
+    let lab = Lab::new("10.244.0.0/16");
+    let conf = lab.conf("1.0.0", json!({})).to_string();
+    let pod = netns("pod");
+    let (out, ok) = lab.run(
+        calico_bin(),
+        &cni_env("ADD", "first", pod.path(), &format!("{K8S}a")),
+        conf.as_bytes(),
+    );
+    assert!(ok, "{out}");
+    let (out, ok) = lab.run(
+        calico_bin(),
+        &cni_env("ADD", "second", pod.path(), &format!("{K8S}b")),
+        conf.as_bytes(),
+    );
+    assert!(!ok);
+    assert_eq!(out["code"], 4, "{out}");
+    assert!(
+        out["msg"].as_str().unwrap().contains("already exists"),
+        "{out}"
+    );
+    // The first workload is untouched, the second left nothing.
+    assert!(lab.kernel.link(pod.path(), "eth0").unwrap().is_some());
+    assert_eq!(lab.node_links().len(), 1);
+    assert_eq!(lab.weps().len(), 1);
+    let held: Vec<String> = lab.allocations().into_iter().map(|(h, _)| h).collect();
+    assert_eq!(held, vec!["k8s-pod-network.first".to_string()]);
+    let (out, ok) = lab.run(
+        calico_bin(),
+        &cni_env("DEL", "first", pod.path(), &format!("{K8S}a")),
+        conf.as_bytes(),
+    );
+    assert!(ok, "{out}");
+    lab.kernel.release(pod.path());
+    lab.assert_clean();
+}

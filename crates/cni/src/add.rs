@@ -8,7 +8,9 @@ use calico_api::{Namespace, Pod, WorkloadEndpoint};
 use ipnet::IpNet;
 
 use crate::context::{Deps, Invocation};
-use crate::dataplane::{GATEWAY_V4, NetworkingSpec, do_networking, host_prefix, remove_veth};
+use crate::dataplane::{
+    GATEWAY_V4, NetworkingSpec, Pair, configure_pair, do_networking, host_prefix, remove_veth,
+};
 use crate::error::{CODE_INVALID_ENV, CniError};
 use crate::ipam::IpamRequest;
 use crate::result::{CniResult, Interface, IpConfig, RouteEntry};
@@ -206,8 +208,72 @@ fn pod_routes(inv: &Invocation, ips: &[IpNet]) -> Result<Vec<IpNet>, CniError> {
     Ok(custom)
 }
 
+/// What the workload's networking looks like (without addresses for an early pair).
+pub fn networking_spec(
+    deps: &Deps<'_>,
+    inv: &Invocation,
+    netns: &Path,
+    ips: Vec<IpNet>,
+    routes: Vec<IpNet>,
+) -> NetworkingSpec {
+    NetworkingSpec {
+        host_ns: deps.host_ns.clone(),
+        container_ns: netns.into(),
+        container_if: inv.env.ifname.clone(),
+        host_if: inv.ids.host_veth(),
+        mtu: crate::node::determine_mtu(&inv.conf, &deps.mtu_file),
+        ips,
+        routes,
+        allow_ip_forwarding: inv.conf.container_settings.allow_ip_forwarding,
+    }
+}
+
+/// A veth pair created ahead of IPAM (see [`add_with_early_pair`]).
+#[derive(Debug)]
+pub struct EarlyPair {
+    /// The pair's spec; `ips` and `routes` are filled in later.
+    pub spec: NetworkingSpec,
+    pub result: Result<Pair, CniError>,
+}
+
 /// ADD for one invocation.
 pub fn add(deps: &Deps<'_>, inv: &Invocation) -> Result<CniResult, CniError> {
+    add_with_early_pair(deps, inv, None)
+}
+
+/// ADD, with the veth pair possibly created already (by [`create_pair`] on another thread
+/// while the datastore opened): the pair is then configured rather than created, and undone
+/// like everything else if a later step fails.
+pub fn add_with_early_pair(
+    deps: &Deps<'_>,
+    inv: &Invocation,
+    early: Option<EarlyPair>,
+) -> Result<CniResult, CniError> {
+    let mut undo = Vec::new();
+    let mut pair = None;
+    if let Some(e) = early {
+        // Only a pair this invocation made is undone (a failed creation may have hit an
+        // interface that belongs to someone else).
+        if e.result.is_ok() {
+            undo.push(Undo::RemoveVeth(Box::new(e.spec.clone())));
+        }
+        pair = Some((e.spec, e.result));
+    }
+    let out = add_all(deps, inv, pair, &mut undo);
+    if let Err(e) = &out {
+        deps.log
+            .warn(&format!("ADD failed, undoing {} step(s): {e}", undo.len()));
+        rollback(deps, undo);
+    }
+    out
+}
+
+fn add_all(
+    deps: &Deps<'_>,
+    inv: &Invocation,
+    pair: Option<(NetworkingSpec, Result<Pair, CniError>)>,
+    undo: &mut Vec<Undo>,
+) -> Result<CniResult, CniError> {
     let netns = PathBuf::from(&inv.env.netns);
     if !deps.ops.netns_exists(&netns) {
         return Err(CniError::new(
@@ -218,6 +284,10 @@ pub fn add(deps: &Deps<'_>, inv: &Invocation) -> Result<CniResult, CniError> {
             ),
         ));
     }
+    let pair = match pair {
+        Some((spec, result)) => Some((spec, result?)),
+        None => None,
+    };
     deps.store.ready()?;
     deps.log.debug("datastore ready");
     let (pod, ns) = k8s_objects(deps, inv)?;
@@ -227,9 +297,7 @@ pub fn add(deps: &Deps<'_>, inv: &Invocation) -> Result<CniResult, CniError> {
         .workload_endpoint(&inv.ids.namespace, &wep_name)?;
     let addressing = addressing(inv, pod.as_ref(), ns.as_ref())?;
     deps.log.debug("read pod, namespace and endpoint");
-
-    let mut undo = Vec::new();
-    let out = add_steps(
+    add_steps(
         deps,
         inv,
         &netns,
@@ -237,14 +305,9 @@ pub fn add(deps: &Deps<'_>, inv: &Invocation) -> Result<CniResult, CniError> {
         pod.as_ref(),
         existing,
         addressing,
-        &mut undo,
-    );
-    if let Err(e) = &out {
-        deps.log
-            .warn(&format!("ADD failed, undoing {} step(s): {e}", undo.len()));
-        rollback(deps, undo);
-    }
-    out
+        pair,
+        undo,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -256,6 +319,7 @@ fn add_steps(
     pod: Option<&Pod>,
     existing: Option<WorkloadEndpoint>,
     addressing: Addressing,
+    pair: Option<(NetworkingSpec, Pair)>,
     undo: &mut Vec<Undo>,
 ) -> Result<CniResult, CniError> {
     let ipam_result = match addressing {
@@ -289,22 +353,28 @@ fn add_steps(
         .iter()
         .map(|i| host_prefix(i.address.addr()))
         .collect();
-    let mtu = crate::node::determine_mtu(&inv.conf, &deps.mtu_file);
-    let spec = NetworkingSpec {
-        host_ns: deps.host_ns.clone(),
-        container_ns: netns.into(),
-        container_if: inv.env.ifname.clone(),
-        host_if: inv.ids.host_veth(),
-        mtu,
-        ips: ips.clone(),
-        routes: pod_routes(inv, &ips)?,
-        allow_ip_forwarding: inv.conf.container_settings.allow_ip_forwarding,
+    let routes = pod_routes(inv, &ips)?;
+    let net = match pair {
+        Some((early_spec, pair)) => {
+            let spec = NetworkingSpec {
+                ips: ips.clone(),
+                routes,
+                ..early_spec
+            };
+            let net = configure_pair(deps.ops, &spec, &pair);
+            (spec, net)
+        }
+        None => {
+            let spec = networking_spec(deps, inv, netns, ips.clone(), routes);
+            let mut created = false;
+            let net = do_networking(deps.ops, &spec, &mut || created = true);
+            if created {
+                undo.push(Undo::RemoveVeth(Box::new(spec.clone())));
+            }
+            (spec, net)
+        }
     };
-    let mut created = false;
-    let net = do_networking(deps.ops, &spec, &mut || created = true);
-    if created {
-        undo.push(Undo::RemoveVeth(Box::new(spec.clone())));
-    }
+    let (spec, net) = net;
     let net = net?;
     deps.log
         .debug(&format!("networking done on {}", net.host_if));
@@ -353,7 +423,7 @@ fn add_steps(
             Interface {
                 name: inv.env.ifname.clone(),
                 mac: Some(net.container_mac.to_string()),
-                mtu,
+                mtu: spec.mtu,
                 sandbox: Some(inv.env.netns.clone()),
             },
         ],

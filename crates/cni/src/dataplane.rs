@@ -70,15 +70,29 @@ pub fn do_networking(
     spec: &NetworkingSpec,
     on_created: &mut dyn FnMut(),
 ) -> Result<Networked, CniError> {
-    let has_v4 = spec.ips.iter().any(|i| i.addr().is_ipv4());
     let has_v6 = spec.ips.iter().any(|i| i.addr().is_ipv6());
+    let pair = create_pair(ops, spec, !has_v6)?;
+    on_created();
+    configure_pair(ops, spec, &pair)
+}
+
+/// A veth pair made by [`create_pair`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pair {
+    pub container_mac: MacAddr,
+    /// Whether both ends were created up.
+    pub up: bool,
+}
+
+/// First half of [`do_networking`]: delete a stale host link of the same name and create the
+/// pair (up, unless IPv6 needs DAD switched off first). Needs no address, so it can run
+/// while IPAM works.
+pub fn create_pair(ops: &dyn NetOps, spec: &NetworkingSpec, up: bool) -> Result<Pair, CniError> {
     let (host, cont) = (spec.host_ns.as_path(), spec.container_ns.as_path());
     let (hif, cif) = (spec.host_if.as_str(), spec.container_if.as_str());
-
     // A host link left over with this name (e.g. an earlier sandbox of the same pod) goes.
     ops.delete_link(host, hif)
         .map_err(|e| kernel_error(&format!("failed to delete old host veth {hif}"), e))?;
-
     let pair = ops
         .create_veth(&VethSpec {
             container_ns: cont.into(),
@@ -88,8 +102,7 @@ pub fn do_networking(
             mtu: spec.mtu,
             host_mac: Some(MacAddr::CALICO_HOST),
             container_mac: None,
-            // With IPv6, DAD is switched off before the links come up (as Calico does).
-            up: !has_v6,
+            up,
         })
         .map_err(|e| match e.errno() {
             Some(n) if n == nix_eexist() => CniError::new(
@@ -98,17 +111,34 @@ pub fn do_networking(
             ),
             _ => kernel_error(&format!("failed to create veth {cif} / {hif}"), e),
         })?;
-    on_created();
+    Ok(Pair {
+        container_mac: pair.container_mac,
+        up,
+    })
+}
 
+/// Second half of [`do_networking`]: addresses, routes and sysctls on a pair from
+/// [`create_pair`].
+pub fn configure_pair(
+    ops: &dyn NetOps,
+    spec: &NetworkingSpec,
+    pair: &Pair,
+) -> Result<Networked, CniError> {
+    let has_v4 = spec.ips.iter().any(|i| i.addr().is_ipv4());
+    let has_v6 = spec.ips.iter().any(|i| i.addr().is_ipv6());
+    let (host, cont) = (spec.host_ns.as_path(), spec.container_ns.as_path());
+    let (hif, cif) = (spec.host_if.as_str(), spec.container_if.as_str());
     if has_v6 {
         // DAD delays the address by up to a second on a point-to-point link that cannot
-        // have a duplicate.
+        // have a duplicate (set before the links come up, as Calico does).
         sysctl(ops, cont, format!("net/ipv6/conf/{cif}/accept_dad"), "0")?;
         sysctl(ops, host, format!("net/ipv6/conf/{hif}/accept_dad"), "0")?;
         for c in ["all", "default", "lo"] {
             sysctl(ops, cont, format!("net/ipv6/conf/{c}/disable_ipv6"), "0")?;
         }
         sysctl(ops, host, format!("net/ipv6/conf/{hif}/disable_ipv6"), "0")?;
+    }
+    if !pair.up {
         for (ns, name) in [(host, hif), (cont, cif)] {
             ops.set_link_up(ns, name)
                 .map_err(|e| kernel_error(&format!("failed to set {name} up"), e))?;

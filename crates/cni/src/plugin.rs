@@ -9,8 +9,10 @@ use calico_client::{Client, DatastoreConfig};
 use calico_linux::NetOps;
 use serde_json::Value;
 
+use crate::add::EarlyPair;
 use crate::calico_ipam::{CalicoIpam, connect_error};
 use crate::context::{Deps, Invocation};
+use crate::dataplane::{NetworkingSpec, create_pair, remove_veth};
 use crate::env::{CniEnv, Command};
 use crate::error::{CODE_PLUGIN_NOT_AVAILABLE, CniError};
 use crate::ipam::{ExecIpam, Ipam};
@@ -188,21 +190,61 @@ fn run_parsed(
     };
     match plugin {
         Plugin::Calico => {
-            if matches!(cmd, Command::Add | Command::Check) {
+            let netns = std::path::Path::new(&cenv.netns);
+            let netns_ok = !cenv.netns.is_empty() && host.ops.netns_exists(netns);
+            if matches!(cmd, Command::Add | Command::Check) && netns_ok {
                 // Start the namespace workers while the datastore opens.
-                let netns = std::path::Path::new(&cenv.netns);
-                if host.ops.netns_exists(netns) {
-                    host.ops.prepare(&[&host.host_ns, netns]);
-                }
+                host.ops.prepare(&[&host.host_ns, netns]);
             }
-            let client = match connect() {
+            // ADD with calico-ipam: the veth pair needs no address, so it is created while
+            // the datastore opens and IPAM assigns; it is undone like any other step.
+            let early_spec =
+                (cmd == Command::Add && netns_ok && conf.ipam.ipam_type == "calico-ipam")
+                    .then(|| Invocation::new(parsed, cenv).ok())
+                    .flatten()
+                    .map(|inv| NetworkingSpec {
+                        host_ns: host.host_ns.clone(),
+                        container_ns: netns.into(),
+                        container_if: cenv.ifname.clone(),
+                        host_if: inv.ids.host_veth(),
+                        mtu: crate::node::determine_mtu(conf, &host.mtu_file),
+                        ips: Vec::new(),
+                        routes: Vec::new(),
+                        allow_ip_forwarding: conf.container_settings.allow_ip_forwarding,
+                    });
+            let (client, early) = match &early_spec {
+                Some(spec) => std::thread::scope(|sc| {
+                    let up = !conf.ipam.want_v6();
+                    let pair = sc.spawn(move || create_pair(host.ops, spec, up));
+                    let client = connect();
+                    let pair = pair.join().unwrap_or_else(|_| {
+                        Err(CniError::internal("veth creation thread panicked"))
+                    });
+                    (
+                        client,
+                        Some(EarlyPair {
+                            spec: spec.clone(),
+                            result: pair,
+                        }),
+                    )
+                }),
+                None => (connect(), None),
+            };
+            let client = match client {
                 Ok(c) => c,
                 Err(e) if cmd == Command::Status => {
                     return Err(
                         CniError::new(CODE_PLUGIN_NOT_AVAILABLE, e.msg).with_details(e.details)
                     );
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    if let Some(early) = &early
+                        && early.result.is_ok()
+                    {
+                        let _ = remove_veth(host.ops, &early.spec);
+                    }
+                    return Err(e);
+                }
             };
             log.debug("datastore connected");
             let store = ClientStore::new(client.clone());
@@ -261,7 +303,7 @@ fn run_parsed(
                     let inv = Invocation::new(parsed, cenv)?;
                     match cmd {
                         Command::Add => {
-                            let r = add::add(&deps, &inv)?;
+                            let r = add::add_with_early_pair(&deps, &inv, early)?;
                             Ok(Some(r.to_json(&conf.cni_version)?))
                         }
                         Command::Del => del::del(&deps, &inv).map(|_| None),

@@ -387,3 +387,44 @@ fn missing_netns_is_code_4() {
     assert_eq!(err.code, 4);
     assert!(w.held("k8s-pod-network.x").is_empty());
 }
+
+/// The binaries create the veth pair while the datastore opens; a later failure removes it.
+#[test]
+fn early_pair_is_removed_when_a_later_step_fails() {
+    use calico_cni::add::{EarlyPair, add_with_early_pair, networking_spec};
+    use calico_cni::dataplane::create_pair;
+    let w = World::new("10.244.0.0/24");
+    let before = w.net.state();
+    let inv = invocation(&conf("1.0.0", json!({})), &env("e1", K8S_ARGS));
+    let deps = w.deps();
+    let spec = networking_spec(&deps, &inv, Path::new(POD), vec![], vec![]);
+    let pair = create_pair(&w.net, &spec, true);
+    assert!(pair.is_ok());
+    w.store
+        .fail_ready
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let e = add_with_early_pair(
+        &deps,
+        &inv,
+        Some(EarlyPair {
+            spec: spec.clone(),
+            result: pair,
+        }),
+    )
+    .unwrap_err();
+    assert_eq!(e.code, 11);
+    assert_eq!(w.net.state().links, before.links);
+
+    // Success path: the early pair is configured, not created again.
+    w.store
+        .fail_ready
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let pair = create_pair(&w.net, &spec, true);
+    w.net.clear_calls();
+    let r = add_with_early_pair(&deps, &inv, Some(EarlyPair { spec, result: pair })).unwrap();
+    assert!(!w.net.calls().iter().any(|c| c.op == "create_veth"));
+    assert_eq!(
+        w.net.addresses(Path::new(POD), "eth0").unwrap(),
+        vec![r.ips[0].address]
+    );
+}
