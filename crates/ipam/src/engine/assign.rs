@@ -28,6 +28,17 @@ enum Shortfall {
     NoFreeBlocks,
 }
 
+/// One IP version's part of an automatic assignment.
+struct Family<'a> {
+    pools: &'a Pools,
+    sel: &'a Selection<'a>,
+    args: &'a AutoAssignArgs,
+    cfg: &'a IpamConfig,
+    version: IpVersion,
+    num: usize,
+    req: TakeRequest<'a>,
+}
+
 impl<S: IpamStore, C: Clock> Ipam<S, C> {
     /// Assign `num4` IPv4 and `num6` IPv6 addresses to `handle_id` on `hostname`. All or
     /// nothing: on error nothing stays allocated.
@@ -82,7 +93,21 @@ impl<S: IpamStore, C: Clock> Ipam<S, C> {
             };
             return Err(exhausted(args, version, num, 0, vec![msg], sel.excluded));
         }
-        match self.fill(pools, &sel, args, handle, cfg, version, num, &mut got) {
+        let family = Family {
+            pools,
+            sel: &sel,
+            args,
+            cfg,
+            version,
+            num,
+            req: TakeRequest {
+                handle,
+                attrs: &args.attrs,
+                reserved: &pools.reserved,
+                affine_to: Some(args.hostname.as_str()),
+            },
+        };
+        match self.fill(&family, &mut got) {
             Ok(None) => Ok(got),
             Ok(Some(short)) => {
                 let found = got.len();
@@ -97,114 +122,119 @@ impl<S: IpamStore, C: Clock> Ipam<S, C> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Steps 1 to 3 for one IP version; `Some(shortfall)` when the request cannot be met.
     fn fill(
         &self,
-        pools: &Pools,
-        sel: &Selection<'_>,
-        args: &AutoAssignArgs,
-        handle: &str,
-        cfg: &IpamConfig,
-        version: IpVersion,
-        num: usize,
+        f: &Family<'_>,
         got: &mut Vec<Assigned>,
     ) -> Result<Option<Shortfall>, IpamError> {
-        let host = args.hostname.as_str();
-        let req = TakeRequest {
-            handle,
-            attrs: &args.attrs,
-            reserved: &pools.reserved,
-            affine_to: Some(host),
-        };
-        let affinities = self.list_affinities(Some(host), Some(version))?;
-        let mut owned: Vec<IpNet> = Vec::new();
+        let mut owned = self.use_own_blocks(f, got)?;
+        if got.len() >= f.num {
+            return Ok(None);
+        }
+        let short = self.claim_new_blocks(f, &mut owned, got)?;
+        if got.len() >= f.num {
+            return Ok(None);
+        }
+        // Borrowing never goes past the block limit (as in Calico) or strict affinity.
+        if f.cfg.strict_affinity || matches!(short, Shortfall::BlockLimit(_)) {
+            return Ok(Some(short));
+        }
+        self.borrow(f, got)?;
+        Ok((got.len() < f.num).then_some(short))
+    }
+
+    /// 1. The node's own blocks, the most recently claimed first: a node claims blocks in its
+    ///    walk order, so while it fills up, the first block read usually has room. Returns the
+    ///    node's blocks in the eligible pools.
+    fn use_own_blocks(
+        &self,
+        f: &Family<'_>,
+        got: &mut Vec<Assigned>,
+    ) -> Result<Vec<IpNet>, IpamError> {
+        let host = f.args.hostname.as_str();
+        let mut owned = Vec::new();
         let mut to_load: Vec<(u128, Stored<BlockAffinity>)> = Vec::new();
-        for aff in affinities {
+        for aff in self.list_affinities(Some(host), Some(f.version))? {
             let cidr = aff.value.cidr;
-            if sel.eligible.iter().any(|p| p.cidr.contains(&cidr)) {
+            if let Some(pool) = f.sel.eligible.iter().find(|p| p.cidr.contains(&cidr)) {
                 owned.push(cidr);
-                let rank = sel
-                    .eligible
-                    .iter()
-                    .find(|p| p.cidr.contains(&cidr))
-                    .and_then(|p| {
-                        let idx = p.layout().index_of(cidr.network())?;
-                        Some(p.layout().walk(host, 0).rank(idx))
-                    })
-                    .unwrap_or(0);
+                let rank = pool
+                    .layout()
+                    .index_of(cidr.network())
+                    .map_or(0, |idx| pool.layout().walk(host, 0).rank(idx));
                 to_load.push((rank, aff));
-            } else if !sel.selecting_node.iter().any(|p| p.cidr.contains(&cidr))
-                && pools
+            } else if !f.sel.selecting_node.iter().any(|p| p.cidr.contains(&cidr))
+                && f.pools
                     .containing(cidr.network())
-                    .is_some_and(|p| !p.disabled && !p.node_selector.matches(&args.node_labels))
+                    .is_some_and(|p| !p.disabled && !p.node_selector.matches(&f.args.node_labels))
             {
                 // The block's pool no longer selects this node: give the block back if empty.
                 let _ = self.release_affinity_once(host, cidr, true, None);
             }
         }
-        // 1. The node's own blocks, the most recently claimed first: a node claims blocks in
-        //    its walk order, so while filling up, the first block read usually has room.
         to_load.sort_by_key(|(rank, _)| std::cmp::Reverse(*rank));
         for (_, aff) in to_load {
-            if got.len() >= num {
-                return Ok(None);
+            if got.len() >= f.num {
+                break;
             }
             let cidr = aff.value.cidr;
-            if pools.reserved.covering(&cidr).is_some() {
+            if f.pools.reserved.covering(&cidr).is_some() {
                 continue;
             }
             if let Some(block) = self.load_affine_block(host, aff)? {
-                self.take_from_block(cidr, num - got.len(), req, got, Some(block))?;
+                self.take_from_block(cidr, f.num - got.len(), f.req, got, Some(block))?;
             }
         }
-        // 2. New blocks.
-        let limit = cfg.block_limit(args.max_blocks_per_host);
-        let mut short = None;
-        let mut rounds = 0;
-        while got.len() < num {
-            rounds += 1;
-            if rounds > self.opts.retries {
-                return Err(self.too_many(&format!("claiming blocks for {host}")));
+        Ok(owned)
+    }
+
+    /// 2. Claim new blocks while the block limit and autoAllocateBlocks allow. Returns why it
+    ///    stopped (meaningful only if the request is still short).
+    fn claim_new_blocks(
+        &self,
+        f: &Family<'_>,
+        owned: &mut Vec<IpNet>,
+        got: &mut Vec<Assigned>,
+    ) -> Result<Shortfall, IpamError> {
+        let host = f.args.hostname.as_str();
+        let limit = f.cfg.block_limit(f.args.max_blocks_per_host);
+        for _ in 0..self.opts.retries {
+            if got.len() >= f.num {
+                return Ok(Shortfall::NoFreeBlocks);
             }
             if owned.len() >= limit as usize {
-                short = Some(Shortfall::BlockLimit(limit));
-                break;
+                return Ok(Shortfall::BlockLimit(limit));
             }
-            if !cfg.auto_allocate_blocks {
-                short = Some(Shortfall::NoAutoAllocate);
-                break;
+            if !f.cfg.auto_allocate_blocks {
+                return Ok(Shortfall::NoAutoAllocate);
             }
-            match self.find_and_claim(&sel.eligible, host, &pools.reserved)? {
-                Some((cidr, _)) => {
-                    if !owned.contains(&cidr) {
-                        owned.push(cidr);
-                    }
-                    self.take_from_block(cidr, num - got.len(), req, got, None)?;
-                }
-                None => {
-                    short = Some(Shortfall::NoFreeBlocks);
-                    break;
-                }
+            let Some((cidr, _)) = self.find_and_claim(&f.sel.eligible, host, &f.pools.reserved)?
+            else {
+                return Ok(Shortfall::NoFreeBlocks);
+            };
+            if !owned.contains(&cidr) {
+                owned.push(cidr);
             }
+            self.take_from_block(cidr, f.num - got.len(), f.req, got, None)?;
         }
-        if got.len() >= num {
-            return Ok(None);
-        }
-        // 3. Borrow from other nodes' blocks (never past the block limit, as in Calico).
-        if cfg.strict_affinity || matches!(short, Some(Shortfall::BlockLimit(_))) {
-            return Ok(short);
-        }
+        Err(self.too_many(&format!("claiming blocks for {host}")))
+    }
+
+    /// 3. Borrow from any block with room, in the node's walk order.
+    fn borrow(&self, f: &Family<'_>, got: &mut Vec<Assigned>) -> Result<(), IpamError> {
+        let host = f.args.hostname.as_str();
         let borrow = TakeRequest {
             affine_to: None,
-            ..req
+            ..f.req
         };
-        let blocks = self.list_blocks(Some(version))?;
-        for pool in &sel.eligible {
+        let blocks = self.list_blocks(Some(f.version))?;
+        for pool in &f.sel.eligible {
             let walk = pool.layout().walk(host, 0);
             let mut candidates: Vec<(u128, &Stored<Block>)> = blocks
                 .iter()
                 .filter(|b| pool.cidr.contains(&b.value.cidr))
-                .filter(|b| b.value.free_count(&pools.reserved) > 0)
+                .filter(|b| b.value.free_count(&f.pools.reserved) > 0)
                 .filter_map(|b| {
                     let idx = pool.layout().index_of(b.value.cidr.network())?;
                     Some((walk.rank(idx), b))
@@ -212,18 +242,14 @@ impl<S: IpamStore, C: Clock> Ipam<S, C> {
                 .collect();
             candidates.sort_unstable_by_key(|(rank, _)| *rank);
             for (_, b) in candidates {
-                if got.len() >= num {
-                    return Ok(None);
+                if got.len() >= f.num {
+                    return Ok(());
                 }
                 let cidr = b.value.cidr;
-                self.take_from_block(cidr, num - got.len(), borrow, got, Some(b.clone()))?;
+                self.take_from_block(cidr, f.num - got.len(), borrow, got, Some(b.clone()))?;
             }
         }
-        if got.len() >= num {
-            Ok(None)
-        } else {
-            Ok(short.or(Some(Shortfall::NoFreeBlocks)))
-        }
+        Ok(())
     }
 
     /// Release what a failed request had found (best effort; only those exact allocations).
