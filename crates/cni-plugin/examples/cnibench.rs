@@ -50,11 +50,16 @@ fn exec(bin: &Path, cmd: &str, cid: &str, netns: &Path, conf: &str) -> Res<(Dura
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()?;
-    child
+    // A plugin may exit without reading its stdin (VERSION): a broken pipe is fine then.
+    if let Err(e) = child
         .stdin
         .take()
         .ok_or("no stdin")?
-        .write_all(conf.as_bytes())?;
+        .write_all(conf.as_bytes())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(e.into());
+    }
     let out = child.wait_with_output()?;
     let took = start.elapsed();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -166,6 +171,8 @@ fn main() -> Res<()> {
         .collect::<Result<_, _>>()?;
     let mut add: Vec<Vec<Duration>> = vec![Vec::new(); sets.len()];
     let mut del: Vec<Vec<Duration>> = vec![Vec::new(); sets.len()];
+    // The floor: a plugin process that does nothing (VERSION), per binary.
+    let mut floor: Vec<Vec<Duration>> = vec![Vec::new(); sets.len()];
     // Warm-up (page cache, datastore file, bridge creation), not counted.
     for (i, s) in sets.iter().enumerate() {
         exec(&s.bin, "ADD", "warm", pods[i].path(), &s.conf)?;
@@ -176,6 +183,7 @@ fn main() -> Res<()> {
             let cid = format!("r{r}");
             add[i].push(exec(&s.bin, "ADD", &cid, pods[i].path(), &s.conf)?.0);
             del[i].push(exec(&s.bin, "DEL", &cid, pods[i].path(), &s.conf)?.0);
+            floor[i].push(exec(&s.bin, "VERSION", &cid, pods[i].path(), &s.conf)?.0);
         }
     }
     println!(
@@ -198,6 +206,14 @@ fn main() -> Res<()> {
             ms(pct(&del[i], 0.99))
         );
         p50s.push((pct(&add[i], 0.5), pct(&del[i], 0.5)));
+    }
+    for (i, s) in sets.iter().enumerate() {
+        floor[i].sort();
+        println!(
+            "exec floor (VERSION, p50) of {}: {:.2}ms",
+            s.bin.display(),
+            ms(pct(&floor[i], 0.5))
+        );
     }
     for (i, s) in sets.iter().enumerate().skip(1) {
         println!(

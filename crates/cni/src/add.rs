@@ -354,15 +354,51 @@ fn add_steps(
         .map(|i| host_prefix(i.address.addr()))
         .collect();
     let routes = pod_routes(inv, &ips)?;
-    let net = match pair {
+    let profiles = if inv.ids.is_k8s() && (pod.is_some() || inv.conf.policy.policy_type == "k8s") {
+        pod_profiles(&inv.ids.namespace, pod)
+    } else {
+        vec![inv.conf.name.clone()]
+    };
+    let wep_undo = match existing {
+        Some(old) => Undo::RestoreWep(Box::new(old)),
+        None => Undo::DeleteWep {
+            namespace: inv.ids.namespace.clone(),
+            name: wep_name.into(),
+        },
+    };
+    let wep_for = |host_if: &str, mac: String| {
+        build_wep(&WepInput {
+            ids: &inv.ids,
+            name: wep_name.into(),
+            pod,
+            profiles: profiles.clone(),
+            ips: &ips,
+            host_if,
+            mac,
+        })
+    };
+    let (spec, net, wep) = match pair {
         Some((early_spec, pair)) => {
             let spec = NetworkingSpec {
                 ips: ips.clone(),
                 routes,
                 ..early_spec
             };
-            let net = configure_pair(deps.ops, &spec, &pair);
-            (spec, net)
+            // The pair (and so the MAC) exists already: configure it while the endpoint is
+            // written.
+            let wep = wep_for(&spec.host_if, pair.container_mac.to_string());
+            let (net, put) = std::thread::scope(|sc| {
+                let h = sc.spawn(|| configure_pair(deps.ops, &spec, &pair));
+                let put = deps.store.put_workload_endpoint(&wep);
+                let net = h
+                    .join()
+                    .unwrap_or_else(|_| Err(CniError::internal("networking thread panicked")));
+                (net, put)
+            });
+            undo.push(wep_undo);
+            let net = net?;
+            put?;
+            (spec, net, wep)
         }
         None => {
             let spec = networking_spec(deps, inv, netns, ips.clone(), routes);
@@ -371,37 +407,16 @@ fn add_steps(
             if created {
                 undo.push(Undo::RemoveVeth(Box::new(spec.clone())));
             }
-            (spec, net)
+            let net = net?;
+            deps.log
+                .debug(&format!("networking done on {}", net.host_if));
+            let wep = wep_for(&net.host_if, net.container_mac.to_string());
+            let res = deps.store.put_workload_endpoint(&wep);
+            undo.push(wep_undo);
+            res?;
+            (spec, net, wep)
         }
     };
-    let (spec, net) = net;
-    let net = net?;
-    deps.log
-        .debug(&format!("networking done on {}", net.host_if));
-
-    let profiles = if inv.ids.is_k8s() && (pod.is_some() || inv.conf.policy.policy_type == "k8s") {
-        pod_profiles(&inv.ids.namespace, pod)
-    } else {
-        vec![inv.conf.name.clone()]
-    };
-    let wep = build_wep(&WepInput {
-        ids: &inv.ids,
-        name: wep_name.into(),
-        pod,
-        profiles,
-        ips: &ips,
-        host_if: &net.host_if,
-        mac: net.container_mac.to_string(),
-    });
-    let res = deps.store.put_workload_endpoint(&wep);
-    undo.push(match existing {
-        Some(old) => Undo::RestoreWep(Box::new(old)),
-        None => Undo::DeleteWep {
-            namespace: inv.ids.namespace.clone(),
-            name: wep_name.into(),
-        },
-    });
-    res?;
     deps.log.info(&format!(
         "wrote WorkloadEndpoint {}/{wep_name} with {:?} on {}",
         inv.ids.namespace, wep.spec.ip_networks, net.host_if
