@@ -61,6 +61,8 @@ pub enum Command {
     Label(LabelArgs),
     /// Validate a resource by file, directory or stdin without applying it.
     Validate(ValidateArgs),
+    /// IP address management.
+    Ipam(crate::commands::ipam::IpamArgs),
     /// Display the version of this binary.
     Version(VersionArgs),
 }

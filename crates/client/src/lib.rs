@@ -14,6 +14,7 @@
 
 pub mod config;
 mod init;
+pub mod ipam_gc;
 pub mod ipam_store;
 mod keys;
 
