@@ -1,8 +1,7 @@
 //! The `calico` and `calico-ipam` CNI plugin binaries: read stdin and the environment, run
 //! `calico_cni::run`, print its output and exit with its status. Nothing else lives here.
 
-use std::io::Read;
-use std::process::ExitCode;
+use std::io::{Read, Write};
 
 use calico_cni::error::{CODE_IO_FAILURE, CniError};
 use calico_cni::node::MTU_FILE;
@@ -11,7 +10,7 @@ use calico_cni::{Host, Plugin};
 use calico_linux::Kernel;
 
 /// The whole of a plugin binary's `main`.
-pub fn plugin_main(plugin: Plugin) -> ExitCode {
+pub fn plugin_main(plugin: Plugin) -> ! {
     let mut stdin = Vec::new();
     if let Err(e) = std::io::stdin().read_to_end(&mut stdin) {
         let err = CniError::new(
@@ -19,7 +18,7 @@ pub fn plugin_main(plugin: Plugin) -> ExitCode {
             format!("cannot read the network configuration from stdin: {e}"),
         );
         println!("{}", err.to_json(LATEST));
-        return ExitCode::FAILURE;
+        std::process::exit(1);
     }
     let kernel = Kernel::new();
     let host = Host {
@@ -29,11 +28,10 @@ pub fn plugin_main(plugin: Plugin) -> ExitCode {
         mtu_file: MTU_FILE.into(),
     };
     let out = calico_cni::run(plugin, &|k| std::env::var(k).ok(), &stdin, &host);
-    drop(kernel);
-    print!("{}", out.stdout);
-    if out.exit_code == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(out.stdout.as_bytes());
+    let _ = stdout.flush();
+    // Every kernel request has completed by now: exit without waiting for the namespace
+    // worker threads to wind down (the kernel closes their sockets).
+    std::process::exit(if out.exit_code == 0 { 0 } else { 1 })
 }

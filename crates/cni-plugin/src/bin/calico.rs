@@ -1,5 +1,5 @@
 //! `calico`: Calico's CNI network plugin (see `calico_cni`).
 
-fn main() -> std::process::ExitCode {
+fn main() {
     calico_cni_plugin::plugin_main(calico_cni::Plugin::Calico)
 }
