@@ -13,6 +13,8 @@ command -v openssl >/dev/null || need+=(openssl)
 # reference plugins (ptp, bridge, host-local) are the peers of the benchmarks and host-local
 # is a supported IPAM; busybox-static makes the local container image.
 command -v ip >/dev/null || need+=(iproute2)
+command -v ping >/dev/null || need+=(iputils-ping)
+command -v nsenter >/dev/null || need+=(util-linux)
 command -v podman >/dev/null || need+=(podman)
 command -v runc >/dev/null || need+=(runc)
 [ -x /bin/busybox ] || need+=(busybox-static)
