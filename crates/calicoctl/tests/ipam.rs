@@ -480,3 +480,43 @@ fn check_on_an_empty_cluster_is_clean() {
     ));
     assert!(out.ends_with("Check complete; found 0 problems.\n"));
 }
+
+#[test]
+fn configure_changes_only_its_fields() {
+    let env = Env::new();
+    env.run_file(
+        &["apply"],
+        "apiVersion: projectcalico.org/v3
+kind: IPAMConfiguration
+metadata:
+  name: default
+  labels:
+    team: net
+spec:
+  kubeVirtVMAddressPersistence: Disabled
+  ipCooldownSeconds: 30
+",
+    )
+    .ok();
+    env.run(&[
+        "ipam",
+        "configure",
+        "--strictaffinity=true",
+        "--max-blocks-per-host=3",
+    ])
+    .ok();
+    let out = env
+        .run(&["get", "ipamconfiguration", "default", "-o", "yaml"])
+        .ok()
+        .to_string();
+    for want in [
+        "team: net",
+        "kubeVirtVMAddressPersistence: Disabled",
+        "ipCooldownSeconds: 30",
+        "maxBlocksPerHost: 3",
+        "strictAffinity: true",
+        "autoAllocateBlocks: true",
+    ] {
+        assert!(out.contains(want), "{want} missing from\n{out}");
+    }
+}

@@ -168,10 +168,23 @@ impl DatastoreIpamStore {
         cfg: &IpamConfig,
         expected: Option<Revision>,
     ) -> Result<Revision, StoreError> {
-        let r = Self::config_resource(cfg, expected);
         let written = match expected {
-            None => self.client.create(r),
-            Some(_) => self.client.update(r),
+            None => self.client.create(Self::config_resource(cfg, None)),
+            // Change only the fields the engine owns: labels, annotations and the other spec
+            // fields (kubeVirtVMAddressPersistence, ipCooldownSeconds) stay as stored.
+            Some(rev) => {
+                let r = match self.client.get(Self::config_info()?, "", "default") {
+                    Ok(Resource::IPAMConfiguration(mut c)) => {
+                        c.spec.strict_affinity = cfg.strict_affinity;
+                        c.spec.max_blocks_per_host = i64::from(cfg.max_blocks_per_host);
+                        c.spec.auto_allocate_blocks = cfg.auto_allocate_blocks;
+                        c.metadata.resource_version = rev.to_string();
+                        Resource::IPAMConfiguration(c)
+                    }
+                    _ => Self::config_resource(cfg, expected),
+                };
+                self.client.update(r)
+            }
         }
         .map_err(client_store_err)?;
         Ok(written.metadata().resource_version.parse().unwrap_or(0))

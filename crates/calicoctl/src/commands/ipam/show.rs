@@ -268,3 +268,51 @@ pub fn borrowed(blocks: &[Block]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::time::UNIX_EPOCH;
+
+    use calico_ipam::PoolInfo;
+
+    use super::*;
+
+    fn net(s: &str) -> IpNet {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn reserved_addresses_count_once_and_in_use_too() {
+        let pools = Pools::new(vec![
+            PoolInfo::with_block_size("p", net("10.0.0.0/24"), 28).unwrap(),
+        ])
+        .with_reserved(AddrFilter::new([
+            net("10.0.0.0/30"),
+            net("10.0.0.2/31"),
+            net("10.0.0.8/32"),
+            net("10.9.0.0/16"),
+        ]));
+        assert_eq!(reserved_in(&pools.reserved, &net("10.0.0.0/24")), 5.0);
+        assert_eq!(reserved_in(&pools.reserved, &net("10.0.0.0/29")), 4.0);
+        assert_eq!(reserved_in(&pools.reserved, &net("fd00::/64")), 0.0);
+        let mut b = Block::new(net("10.0.0.0/28"), Some("host:n1".into()), UNIX_EPOCH).unwrap();
+        // 10.0.0.4 and 10.0.0.5 (the reservations skip .0-.3), then .6.
+        let got = b.auto_assign(3, "h", &BTreeMap::new(), &pools.reserved);
+        assert_eq!(got.len(), 3);
+        let mut orphan = Block::new(net("10.5.0.0/28"), None, UNIX_EPOCH).unwrap();
+        orphan.auto_assign(1, "h2", &BTreeMap::new(), &AddrFilter::default());
+        let text = utilization(&pools, &[orphan, b], true);
+        assert_eq!(
+            text,
+            "+----------+-------------+-----------+------------+--------------+-----------+\n\
+             | GROUPING | CIDR        | IPS TOTAL | IPS IN USE | IPS RESERVED | IPS FREE  |\n\
+             +----------+-------------+-----------+------------+--------------+-----------+\n\
+             | IP Pool  | 10.0.0.0/24 |       256 |     3 (1%) |       5 (2%) | 248 (97%) |\n\
+             | Block    | 10.0.0.0/28 |        16 |    3 (19%) |      5 (31%) |   8 (50%) |\n\
+             | Block    | 10.5.0.0/28 |        16 |     1 (6%) |       0 (0%) |  15 (94%) |\n\
+             +----------+-------------+-----------+------------+--------------+-----------+\n"
+        );
+    }
+}
