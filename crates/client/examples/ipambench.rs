@@ -21,16 +21,91 @@ mod ipam_support;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use calico_client::Client;
 use calico_client::ipam_store::{ClientIpam, pod_attrs};
+use calico_datastore::{Backend, KeyValue, ListResult, Revision, Watch, WatchFrom};
 use calico_ipam::{AssignIpArgs, AutoAssignArgs, cni_handle};
 use ipam_support::etcd::Etcd;
 use ipam_support::{Store, setup_cluster};
 
 const POOL: &str = "10.0.0.0/8";
+
+/// Counts datastore operations (all of them: the client's reads of pools, node and
+/// configuration as well as the engine's), so that the cost per operation can be shown free of
+/// timing noise.
+struct Counting {
+    inner: Arc<dyn Backend>,
+    /// gets, lists, keys returned by lists, writes (create/update/delete)
+    n: Arc<[AtomicU64; 4]>,
+}
+
+impl Backend for Counting {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+    fn get(&self, key: &str) -> calico_datastore::Result<Option<KeyValue>> {
+        self.n[0].fetch_add(1, Relaxed);
+        self.inner.get(key)
+    }
+    fn list(&self, prefix: &str) -> calico_datastore::Result<ListResult> {
+        self.n[1].fetch_add(1, Relaxed);
+        let r = self.inner.list(prefix)?;
+        self.n[2].fetch_add(r.kvs.len() as u64, Relaxed);
+        Ok(r)
+    }
+    fn create(&self, key: &str, value: &[u8]) -> calico_datastore::Result<KeyValue> {
+        self.n[3].fetch_add(1, Relaxed);
+        self.inner.create(key, value)
+    }
+    fn update(
+        &self,
+        key: &str,
+        value: &[u8],
+        expected: Option<Revision>,
+    ) -> calico_datastore::Result<KeyValue> {
+        self.n[3].fetch_add(1, Relaxed);
+        self.inner.update(key, value, expected)
+    }
+    fn delete(&self, key: &str, expected: Option<Revision>) -> calico_datastore::Result<KeyValue> {
+        self.n[3].fetch_add(1, Relaxed);
+        self.inner.delete(key, expected)
+    }
+    fn revision(&self) -> calico_datastore::Result<Revision> {
+        self.inner.revision()
+    }
+    fn watch(&self, prefix: &str, from: WatchFrom) -> calico_datastore::Result<Watch> {
+        self.inner.watch(prefix, from)
+    }
+}
+
+/// Datastore operations per IPAM operation: gets, lists, keys listed, writes.
+#[derive(Clone, Copy, Debug, Default)]
+struct OpCost([f64; 4]);
+
+fn cost_since(n: &[AtomicU64; 4], before: [u64; 4], ops: usize) -> OpCost {
+    let mut c = [0.0; 4];
+    for (i, v) in c.iter_mut().enumerate() {
+        *v = (n[i].load(Relaxed) - before[i]) as f64 / ops as f64;
+    }
+    OpCost(c)
+}
+
+fn counters(n: &[AtomicU64; 4]) -> [u64; 4] {
+    [0, 1, 2, 3].map(|i| n[i].load(Relaxed))
+}
+
+impl std::fmt::Display for OpCost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let [g, l, k, w] = self.0;
+        write!(f, "{g:.2} gets, {l:.2} lists ({k:.1} keys), {w:.2} writes")
+    }
+}
 const HOST: &str = "bench-host";
 const OTHER_HOSTS: usize = 50;
 
@@ -104,12 +179,16 @@ fn main() -> Result<()> {
             let (keep, store) = fresh_store(backend)?;
             let Some(store) = store else { continue };
             let t = Instant::now();
-            let ipam = prepare(&store, existing)?;
+            let ops: Arc<[AtomicU64; 4]> = Arc::default();
+            let ipam = prepare(&store, existing, ops.clone())?;
             let setup = t.elapsed();
             cases.push(Case {
                 _keep: keep,
                 store,
                 ipam,
+                ops,
+                alloc_cost: OpCost::default(),
+                release_cost: OpCost::default(),
                 existing,
                 setup,
                 samples: Samples::default(),
@@ -191,6 +270,9 @@ struct Case {
     _keep: Keep,
     store: Store,
     ipam: ClientIpam,
+    ops: Arc<[AtomicU64; 4]>,
+    alloc_cost: OpCost,
+    release_cost: OpCost,
     existing: usize,
     setup: Duration,
     samples: Samples,
@@ -236,8 +318,11 @@ fn seed_blocks(ipam: &ClientIpam, existing: usize) -> Result<()> {
 }
 
 /// The cluster and the `existing` blocks of other hosts.
-fn prepare(store: &Store, existing: usize) -> Result<ClientIpam> {
-    let client = Client::new(store.open());
+fn prepare(store: &Store, existing: usize, ops: Arc<[AtomicU64; 4]>) -> Result<ClientIpam> {
+    let client = Client::new(Arc::new(Counting {
+        inner: store.open(),
+        n: ops,
+    }));
     let mut nodes: Vec<String> = (0..OTHER_HOSTS).map(|h| format!("other-{h}")).collect();
     nodes.push(HOST.into());
     let refs: Vec<&str> = nodes.iter().map(String::as_str).collect();
@@ -259,6 +344,7 @@ fn run_round(
     per_process: usize,
 ) -> Result<()> {
     let ipam = &case.ipam;
+    let before = counters(&case.ops);
     let t = Instant::now();
     for i in 0..count {
         let id = format!("r{round}-{i}");
@@ -267,6 +353,8 @@ fn run_round(
         ipam.auto_assign(args)?;
     }
     case.samples.alloc.push(rate(count, t.elapsed()));
+    case.alloc_cost = cost_since(&case.ops, before, count);
+    let before = counters(&case.ops);
     let t = Instant::now();
     for i in 0..count {
         let released = ipam.release_by_handle(&cni_handle(&format!("r{round}-{i}")))?;
@@ -275,6 +363,7 @@ fn run_round(
         }
     }
     case.samples.release.push(rate(count, t.elapsed()));
+    case.release_cost = cost_since(&case.ops, before, count);
     if per_process > 0 {
         let t = Instant::now();
         for i in 0..per_process {
@@ -408,6 +497,18 @@ fn print_table(cases: &[Case], hl: &Samples, o: &Opts) {
             pa / hl_a,
             pr / hl_r,
             c.setup,
+        );
+    }
+    println!("\nDatastore operations per in-process operation (last round):\n");
+    println!("| backend | existing blocks | per allocation | per release |");
+    println!("|---|---:|---|---|");
+    for c in cases {
+        println!(
+            "| {} | {} | {} | {} |",
+            c.store.name(),
+            c.existing,
+            c.alloc_cost,
+            c.release_cost
         );
     }
     println!();
