@@ -520,3 +520,59 @@ spec:
         assert!(out.contains(want), "{want} missing from\n{out}");
     }
 }
+
+#[test]
+fn release_from_report_corrects_handle_counts_left_too_high() {
+    let env = Env::new();
+    let ipam = ipam(&env);
+    let c = ipam.client();
+    pool(c, "p", "10.71.0.0/24", Some(28));
+    node(c, "node-1");
+    let ip = alloc(
+        &ipam,
+        &cni_handle("c1"),
+        "node-1",
+        pod_attrs("default", "web", "node-1"),
+    );
+    wep(c, "node-1", "default", "web", "c1", &[ip]);
+    // What a process killed between raising the count and writing the block leaves.
+    let store = ipam.engine().store();
+    let key = calico_ipam::RecordKey::Handle(cni_handle("c1"));
+    let s = store.get(&key).unwrap().unwrap();
+    let Record::Handle(mut h) = s.value else {
+        panic!()
+    };
+    for n in h.block.values_mut() {
+        *n += 1;
+    }
+    store.update(&Record::Handle(h), s.revision).unwrap();
+    let out = env
+        .run(&["ipam", "check", "--show-problem-ips", "-o", "r.json"])
+        .ok()
+        .to_string();
+    assert!(
+        out.contains("Found 1 handles whose counts disagree with their blocks."),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("Check complete; found 1 problems.\n"),
+        "{out}"
+    );
+    let out = env
+        .run(&["ipam", "release", "--from-report=r.json"])
+        .ok()
+        .to_string();
+    assert!(
+        out.ends_with(
+            "Correcting the counts of 1 handles...\n  Corrected handle k8s-pod-network.c1\n\
+             Corrected 1 handles; 0 skipped.\n"
+        ),
+        "{out}"
+    );
+    let out = env.run(&["ipam", "check"]).ok().to_string();
+    assert!(
+        out.ends_with("Check complete; found 0 problems.\n"),
+        "{out}"
+    );
+    assert!(ipam.get_assignment_attributes(ip).unwrap().is_some());
+}

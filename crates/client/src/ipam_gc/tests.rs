@@ -627,3 +627,60 @@ fn randomized_passes_never_release_a_live_address() {
         );
     }
 }
+
+fn read_handle(ipam: &ClientIpam, id: &str) -> (Handle, calico_ipam::Revision) {
+    let key = calico_ipam::RecordKey::Handle(id.to_string());
+    match ipam.engine().store().get(&key).unwrap().unwrap() {
+        calico_ipam::Stored {
+            value: Record::Handle(h),
+            revision,
+        } => (h, revision),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn handle_records_are_corrected_and_deleted_only_at_their_revision() {
+    let ipam = cluster();
+    let old = base() - Duration::from_secs(86_400);
+    let ip = alloc(&ipam, "c1", "default", "web", old);
+    let id = cni_handle("c1");
+    let store = ipam.engine().store();
+    // An interrupted allocation left the count one too high, and a block it never got.
+    let (mut h, rev) = read_handle(&ipam, &id);
+    let cidr = *h.block.keys().next().unwrap();
+    h.block.insert(cidr, 2);
+    h.block.insert("10.0.0.240/28".parse().unwrap(), 1);
+    let rev2 = store.update(&Record::Handle(h), rev).unwrap();
+    assert!(!ipam.check().unwrap().is_exact());
+    // A stale revision changes nothing; a handle holding addresses is never deleted.
+    assert!(matches!(
+        correct_handle_counts(&ipam, &id, rev).unwrap(),
+        Some(Skip::HandleRevisionChanged)
+    ));
+    assert!(matches!(
+        delete_leaked_handle(&ipam, &id, rev2).unwrap(),
+        Some(Skip::HandleInUse)
+    ));
+    assert_eq!(correct_handle_counts(&ipam, &id, rev2).unwrap(), None);
+    let (h, rev3) = read_handle(&ipam, &id);
+    assert_eq!(h.block, BTreeMap::from([(cidr, 1)]));
+    assert!(ipam.check().unwrap().is_exact());
+    // Already right: nothing to do.
+    assert_eq!(correct_handle_counts(&ipam, &id, rev3).unwrap(), None);
+    assert_eq!(read_handle(&ipam, &id).1, rev3);
+    assert!(allocated(&ipam, ip));
+    // A record claiming only blocks it holds nothing in is deleted by a correction.
+    let mut ghost = Handle::new(cni_handle("ghost"));
+    ghost.block.insert(cidr, 3);
+    let grev = store.create(&Record::Handle(ghost)).unwrap();
+    assert_eq!(
+        correct_handle_counts(&ipam, &cni_handle("ghost"), grev).unwrap(),
+        None
+    );
+    assert!(matches!(
+        delete_leaked_handle(&ipam, &cni_handle("ghost"), grev).unwrap(),
+        Some(Skip::HandleMissing)
+    ));
+    assert!(ipam.check().unwrap().is_exact());
+}
