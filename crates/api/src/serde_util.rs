@@ -24,3 +24,8 @@ pub fn float<S: Serializer>(f: &f64, s: S) -> Result<S::Ok, S::Error> {
 pub fn is_false(b: &bool) -> bool {
     !*b
 }
+
+/// For `skip_serializing_if` on numbers that Go marks `omitempty`.
+pub fn is_zero<T: Default + PartialEq>(n: &T) -> bool {
+    *n == T::default()
+}

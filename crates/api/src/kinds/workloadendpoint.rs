@@ -87,9 +87,9 @@ pub struct WorkloadEndpointPort {
     pub protocol: Protocol,
     pub port: u16,
     /// Host port mapped to `port` (0 for none).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "crate::serde_util::is_zero")]
     pub host_port: u16,
-    #[serde(default, rename = "hostIP")]
+    #[serde(default, rename = "hostIP", skip_serializing_if = "String::is_empty")]
     pub host_ip: String,
 }
 
@@ -103,46 +103,42 @@ pub struct IpNat {
     pub external_ip: String,
 }
 
-fn is_zero(n: &i64) -> bool {
-    *n == 0
-}
-
 /// Bandwidth, packet-rate and connection limits, and DSCP marking. A zero limit means none.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct QosControls {
     /// Bits per second.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "crate::serde_util::is_zero")]
     pub ingress_bandwidth: i64,
     /// Bits.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "crate::serde_util::is_zero")]
     pub ingress_burst: i64,
     /// Bits per second.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "crate::serde_util::is_zero")]
     pub ingress_peakrate: i64,
     /// Bytes.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "crate::serde_util::is_zero")]
     pub ingress_minburst: i64,
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "crate::serde_util::is_zero")]
     pub egress_bandwidth: i64,
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "crate::serde_util::is_zero")]
     pub egress_burst: i64,
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "crate::serde_util::is_zero")]
     pub egress_peakrate: i64,
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "crate::serde_util::is_zero")]
     pub egress_minburst: i64,
     /// Packets per second.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "crate::serde_util::is_zero")]
     pub ingress_packet_rate: i64,
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "crate::serde_util::is_zero")]
     pub ingress_packet_burst: i64,
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "crate::serde_util::is_zero")]
     pub egress_packet_rate: i64,
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "crate::serde_util::is_zero")]
     pub egress_packet_burst: i64,
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "crate::serde_util::is_zero")]
     pub ingress_max_connections: i64,
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "crate::serde_util::is_zero")]
     pub egress_max_connections: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dscp: Option<Dscp>,
