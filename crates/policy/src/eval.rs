@@ -191,14 +191,14 @@ fn run_program(
                 }),
             }
         }
-        if let Some((action, id)) = &tier.end_of_tier {
+        if let Some(end) = &tier.end_of_tier {
             steps.push(Step::EndOfTier {
                 tier: tier.tier.clone(),
-                action: *action,
-                id: id.clone(),
+                action: end.action,
+                id: end.id.clone(),
             });
-            if *action == Action::Deny {
-                return (false, id.clone());
+            if end.action == Action::Deny {
+                return (false, end.id.clone());
             }
         }
     }

@@ -35,7 +35,7 @@ pub use matching::{Mismatch, match_rule, selector_matches};
 pub use model::{Endpoint, Member, Model, NamedPort, NetSet, Policy, ProfileInfo, TierInfo};
 pub use packet::Packet;
 pub use program::{
-    CompiledRule, DirectionProgram, EndpointProgram, PolicyProgram, ProfileProgram, TierProgram,
-    compile, compile_direction,
+    CompiledRule, DirectionProgram, EndOfTier, EndpointProgram, PolicyProgram, ProfileProgram,
+    TierProgram, compile, compile_direction,
 };
 pub use rule::{BackendEntity, BackendRule};

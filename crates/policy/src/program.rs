@@ -38,7 +38,15 @@ pub struct TierProgram {
     /// The tier's default for traffic no policy decided (`Deny`, or `Pass` to the next tier);
     /// `None` when only staged policies apply, so the tier cannot drop anything.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub end_of_tier: Option<(Action, RuleId)>,
+    pub end_of_tier: Option<EndOfTier>,
+}
+
+/// A tier's default action for traffic that none of its policies decided.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EndOfTier {
+    /// `Deny`, or `Pass` (continue with the next tier).
+    pub action: Action,
+    pub id: RuleId,
 }
 
 /// A profile of the endpoint.
@@ -111,7 +119,10 @@ pub fn compile_direction(model: &Model, endpoint: &Endpoint, dir: Direction) -> 
             policies,
             end_of_tier: enforced.then(|| {
                 let action = if pass { Action::Pass } else { Action::Deny };
-                (action, RuleId::end_of_tier(&tier.name, pass))
+                EndOfTier {
+                    action,
+                    id: RuleId::end_of_tier(&tier.name, pass),
+                }
             }),
         });
     }
