@@ -22,7 +22,7 @@ mod ops;
 mod watch;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, TryLockError};
 use std::time::Duration;
 
 use rusqlite::{Connection, TransactionBehavior};
@@ -80,10 +80,15 @@ impl Shared {
 }
 
 /// The single-file store. Thread-safe; open it once per process and share it.
+///
+/// Opening makes one connection (the writer). Reads go through it while no other thread
+/// holds it; a read that would wait for a write in progress opens a second connection
+/// (`reader`, kept from then on), so readers still run alongside a writer in a busy process
+/// while a short-lived one (a CNI plugin run) pays for one connection only.
 pub struct EmbeddedBackend {
     shared: Arc<Shared>,
     writer: Mutex<Connection>,
-    reader: Mutex<Connection>,
+    reader: OnceLock<Mutex<Connection>>,
 }
 
 impl std::fmt::Debug for EmbeddedBackend {
@@ -131,7 +136,6 @@ impl EmbeddedBackend {
         open::check_header(&path)?;
         let mut writer = open::connect(&path, &opts)?;
         open::prepare_schema(&path, &opts, &mut writer)?;
-        let reader = open::connect(&path, &opts)?;
         Ok(Self {
             shared: Arc::new(Shared {
                 path,
@@ -139,8 +143,25 @@ impl EmbeddedBackend {
                 hub: watch::Hub::default(),
             }),
             writer: Mutex::new(writer),
-            reader: Mutex::new(reader),
+            reader: OnceLock::new(),
         })
+    }
+
+    /// The connection to read through: the writer's when it is free, else the reader's
+    /// (opened on first need; if that fails, the read waits for the writer's).
+    fn read_conn(&self) -> MutexGuard<'_, Connection> {
+        match self.writer.try_lock() {
+            Ok(g) => return g,
+            Err(TryLockError::Poisoned(p)) => return p.into_inner(),
+            Err(TryLockError::WouldBlock) => {}
+        }
+        if let Some(r) = self.reader.get() {
+            return lock(r);
+        }
+        match open::connect(&self.shared.path, &self.shared.opts) {
+            Ok(conn) => lock(self.reader.get_or_init(|| Mutex::new(conn))),
+            Err(_) => lock(&self.writer),
+        }
     }
 
     /// The file this store lives in.
@@ -157,7 +178,7 @@ impl EmbeddedBackend {
     /// revision matches the history, every key matches the history entry of its last write).
     /// Reads the whole file; meant for operators and tests, not for every open.
     pub fn check_integrity(&self) -> Result<()> {
-        let conn = lock(&self.reader);
+        let conn = self.read_conn();
         let err = |e| self.shared.sql_error("checking integrity", e);
         let mut stmt = conn.prepare("PRAGMA integrity_check").map_err(err)?;
         let report: Vec<String> = stmt
@@ -215,13 +236,13 @@ impl Backend for EmbeddedBackend {
     }
 
     fn get(&self, key: &str) -> Result<Option<KeyValue>> {
-        ops::get(&lock(&self.reader), key)
+        ops::get(&self.read_conn(), key)
             .map_err(|e| self.shared.sql_error(&format!("reading {key}"), e))
     }
 
     fn list(&self, prefix: &str) -> Result<ListResult> {
         let err = |e| self.shared.sql_error(&format!("listing {prefix}"), e);
-        let mut conn = lock(&self.reader);
+        let mut conn = self.read_conn();
         let tx = conn.transaction().map_err(err)?;
         let revision = ops::meta(&tx, "revision").map_err(err)?;
         let mut kvs = Vec::new();
@@ -247,7 +268,7 @@ impl Backend for EmbeddedBackend {
     }
 
     fn revision(&self) -> Result<Revision> {
-        ops::meta(&lock(&self.reader), "revision")
+        ops::meta(&self.read_conn(), "revision")
             .map_err(|e| self.shared.sql_error("reading the revision", e))
     }
 
