@@ -60,6 +60,23 @@ fn sysctl(ops: &dyn NetOps, ns: &Path, key: String, value: &str) -> Result<(), C
     })
 }
 
+/// Several sysctls of one namespace in one go; an error names the one that failed.
+fn sysctls(ops: &dyn NetOps, ns: &Path, entries: &[(String, &str)]) -> Result<(), CniError> {
+    ops.set_sysctls(ns, entries).map_err(|e| {
+        let failed = match &e {
+            LinuxError::Sysctl { key, .. } => entries.iter().find(|(k, _)| k == key),
+            _ => None,
+        };
+        match failed {
+            Some((key, value)) => kernel_error(
+                &format!("failed to set {}={value}", key.replace('/', ".")),
+                e,
+            ),
+            None => kernel_error("failed to set sysctls", e),
+        }
+    })
+}
+
 /// Build the workload's networking. On error the caller deletes the veth (see
 /// [`remove_veth`]); nothing else needs undoing, because routes, addresses and per-interface
 /// sysctls go with the links.
@@ -186,21 +203,22 @@ pub fn configure_pair(
         sysctl(ops, cont, "net/ipv6/conf/all/forwarding".into(), fwd)?;
     }
 
+    let mut host_sysctls = Vec::new();
     if has_v4 {
-        sysctl(
-            ops,
-            host,
-            format!("net/ipv4/conf/{hif}/route_localnet"),
-            "1",
-        )?;
-        sysctl(ops, host, format!("net/ipv4/neigh/{hif}/proxy_delay"), "0")?;
-        sysctl(ops, host, format!("net/ipv4/conf/{hif}/proxy_arp"), "1")?;
-        sysctl(ops, host, format!("net/ipv4/conf/{hif}/forwarding"), "1")?;
+        host_sysctls.extend([
+            (format!("net/ipv4/conf/{hif}/route_localnet"), "1"),
+            (format!("net/ipv4/neigh/{hif}/proxy_delay"), "0"),
+            (format!("net/ipv4/conf/{hif}/proxy_arp"), "1"),
+            (format!("net/ipv4/conf/{hif}/forwarding"), "1"),
+        ]);
     }
     if has_v6 {
-        sysctl(ops, host, format!("net/ipv6/conf/{hif}/proxy_ndp"), "1")?;
-        sysctl(ops, host, format!("net/ipv6/conf/{hif}/forwarding"), "1")?;
+        host_sysctls.extend([
+            (format!("net/ipv6/conf/{hif}/proxy_ndp"), "1"),
+            (format!("net/ipv6/conf/{hif}/forwarding"), "1"),
+        ]);
     }
+    sysctls(ops, host, &host_sysctls)?;
     // Calico only warns when this one fails (IPv6 may be off on the host).
     let _ = ops.set_sysctl(host, &format!("net/ipv6/conf/{hif}/accept_ra"), "0");
 

@@ -506,6 +506,20 @@ impl NetOps for Kernel {
         })
     }
 
+    fn set_sysctls(&self, ns: &Path, entries: &[(String, &str)]) -> Result<()> {
+        let writes = entries
+            .iter()
+            .map(|(key, value)| Ok((sysctl_path(key)?, key.clone(), value.to_string())))
+            .collect::<Result<Vec<_>>>()?;
+        self.worker(ns)?.run(move |_| {
+            for (path, key, value) in writes {
+                std::fs::write(&path, value.as_bytes())
+                    .map_err(|source| LinuxError::Sysctl { key, source })?;
+            }
+            Ok(())
+        })
+    }
+
     fn sysctl(&self, ns: &Path, key: &str) -> Result<String> {
         let path = sysctl_path(key)?;
         let key = key.to_string();

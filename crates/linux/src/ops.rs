@@ -154,6 +154,14 @@ pub trait NetOps: Send + Sync {
     /// Write a sysctl, named with slashes under `/proc/sys`
     /// (`net/ipv4/conf/cali0123456789a/proxy_arp`).
     fn set_sysctl(&self, ns: &Path, key: &str, value: &str) -> Result<()>;
+    /// Write several sysctls of one namespace, in order, stopping at the first failure (the
+    /// kernel adapter does them in one trip to the namespace's worker).
+    fn set_sysctls(&self, ns: &Path, entries: &[(String, &str)]) -> Result<()> {
+        for (key, value) in entries {
+            self.set_sysctl(ns, key, value)?;
+        }
+        Ok(())
+    }
     /// Read a sysctl (trimmed).
     fn sysctl(&self, ns: &Path, key: &str) -> Result<String>;
 }
