@@ -100,6 +100,19 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// calico's network configuration; with `CNIBENCH_CALICO_LOG=FILE` the plugin also writes its
+/// debug log (with microsecond timestamps) to FILE, to see where an ADD spends its time.
+fn calico_conf(db: &Path) -> String {
+    let mut conf = serde_json::json!({"cniVersion":"0.3.1","name":"k8s-pod-network","type":"calico",
+        "nodename":"bench-node","datastore_path": db.display().to_string(),"mtu":1410,
+        "ipam":{"type":"calico-ipam"}});
+    if let Some(log) = std::env::var_os("CNIBENCH_CALICO_LOG") {
+        conf["log_level"] = "debug".into();
+        conf["log_file_path"] = log.to_string_lossy().into_owned().into();
+    }
+    conf.to_string()
+}
+
 fn main() -> Res<()> {
     let mut args = std::env::args().skip(1);
     let runs: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(200);
@@ -132,9 +145,7 @@ fn main() -> Res<()> {
         PluginSet {
             name: "calico+calico-ipam",
             bin: our_dir()?.join("calico"),
-            conf: serde_json::json!({"cniVersion":"0.3.1","name":"k8s-pod-network","type":"calico",
-                "nodename":"bench-node","datastore_path": db.display().to_string(),"mtu":1410,
-                "ipam":{"type":"calico-ipam"}}).to_string(),
+            conf: calico_conf(&db),
         },
         PluginSet {
             name: "ptp+host-local",

@@ -388,8 +388,13 @@ fn add_steps(
             // written.
             let wep = wep_for(&spec.host_if, pair.container_mac.to_string());
             let (net, put) = std::thread::scope(|sc| {
-                let h = sc.spawn(|| configure_pair(deps.ops, &spec, &pair));
+                let h = sc.spawn(|| {
+                    let net = configure_pair(deps.ops, &spec, &pair);
+                    deps.log.debug("veth pair configured");
+                    net
+                });
                 let put = deps.store.put_workload_endpoint(&wep);
+                deps.log.debug("WorkloadEndpoint written");
                 let net = h
                     .join()
                     .unwrap_or_else(|_| Err(CniError::internal("networking thread panicked")));

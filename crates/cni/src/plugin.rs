@@ -215,8 +215,13 @@ fn run_parsed(
             let (client, early) = match &early_spec {
                 Some(spec) => std::thread::scope(|sc| {
                     let up = !conf.ipam.want_v6();
-                    let pair = sc.spawn(move || create_pair(host.ops, spec, up));
+                    let pair = sc.spawn(move || {
+                        let pair = create_pair(host.ops, spec, up);
+                        log.debug("veth pair created");
+                        pair
+                    });
                     let client = connect();
+                    log.debug("datastore opened");
                     let pair = pair.join().unwrap_or_else(|_| {
                         Err(CniError::internal("veth creation thread panicked"))
                     });
