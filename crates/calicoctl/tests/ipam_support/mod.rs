@@ -3,6 +3,8 @@
 //! run-dependent values.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+/// The private etcd harness is the client's IPAM test harness, shared rather than copied.
+#[path = "../../../client/tests/ipam_support/etcd.rs"]
 pub mod etcd;
 
 use std::collections::BTreeMap;
