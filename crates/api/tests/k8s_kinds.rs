@@ -4,43 +4,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use calico_api::codec::decode_all;
 use calico_api::{
     DecodeError, IntOrString, K8sPolicyType, K8sProtocol, LabelSelector, LabelSelectorOperator,
     LabelSelectorRequirement, Resource,
 };
+use common::check_table;
 use serde_json::{Value, json};
 
 fn knp(spec: Value) -> Value {
     json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
            "metadata": {"name": "np", "namespace": "ns"}, "spec": spec})
-}
-
-fn errors(doc: Value) -> Vec<String> {
-    let r = Resource::from_value(doc.clone()).unwrap_or_else(|e| panic!("{doc}: {e}"));
-    match r.validate() {
-        Ok(()) => vec![],
-        Err(e) => e.errors.iter().map(ToString::to_string).collect(),
-    }
-}
-
-type Expect = Option<(&'static str, &'static str)>;
-
-fn check_table(table: Vec<(&str, Value, Expect)>) {
-    let mut failures = Vec::new();
-    for (what, d, expect) in table {
-        let errs = errors(d);
-        let ok = match expect {
-            None => errs.is_empty(),
-            Some((path, fragment)) => errs
-                .iter()
-                .any(|e| e.starts_with(&format!("{path}: ")) && e.contains(fragment)),
-        };
-        if !ok {
-            failures.push(format!("{what}: expected {expect:?}, got {errs:?}"));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 const KNP_YAML: &str = r#"

@@ -5,41 +5,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use calico_api::{
     GlobalNetworkPolicy, NetworkPolicy, PolicyType, Resource, StagedAction, StagedNetworkPolicy,
     Tier, WorkloadEndpoint,
 };
+use common::check_table;
 use serde_json::{Value, json};
 
 fn doc(kind: &str, metadata: Value, spec: Value) -> Value {
     json!({"apiVersion": "projectcalico.org/v3", "kind": kind, "metadata": metadata, "spec": spec})
-}
-
-fn errors(doc: Value) -> Vec<String> {
-    let r = Resource::from_value(doc.clone()).unwrap_or_else(|e| panic!("{doc}: {e}"));
-    match r.validate() {
-        Ok(()) => vec![],
-        Err(e) => e.errors.iter().map(ToString::to_string).collect(),
-    }
-}
-
-type Expect = Option<(&'static str, &'static str)>;
-
-fn check_table(table: Vec<(&str, Value, Expect)>) {
-    let mut failures = Vec::new();
-    for (what, d, expect) in table {
-        let errs = errors(d);
-        let ok = match expect {
-            None => errs.is_empty(),
-            Some((path, fragment)) => errs
-                .iter()
-                .any(|e| e.starts_with(&format!("{path}: ")) && e.contains(fragment)),
-        };
-        if !ok {
-            failures.push(format!("{what}: expected {expect:?}, got {errs:?}"));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 fn np(name: &str, spec: Value) -> Value {

@@ -5,7 +5,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use calico_api::Resource;
+use common::{Expect, errors};
 use serde_json::{Value, json};
 
 #[derive(Clone, Copy)]
@@ -31,33 +34,14 @@ fn policy(kind: &str, dir: Dir, rule: Value) -> Value {
     doc
 }
 
-/// Validation errors as `path: message` strings (empty when valid).
-fn errors(doc: Value) -> Vec<String> {
-    let r = Resource::from_value(doc.clone()).unwrap_or_else(|e| panic!("{doc}: {e}"));
-    match r.validate() {
-        Ok(()) => vec![],
-        Err(e) => e.errors.iter().map(ToString::to_string).collect(),
-    }
-}
-
-/// `None` = valid; `Some((path, fragment))` = an error at `path` whose message has `fragment`.
-type Expect = Option<(&'static str, &'static str)>;
-
+/// Wrap each rule of the table in a policy of `kind`, in direction `dir`, and check it.
 fn check_table(kind: &str, dir: Dir, table: Vec<(&str, Value, Expect)>) {
-    let mut failures = Vec::new();
-    for (what, rule, expect) in table {
-        let errs = errors(policy(kind, dir, rule));
-        let ok = match expect {
-            None => errs.is_empty(),
-            Some((path, fragment)) => errs
-                .iter()
-                .any(|e| e.starts_with(&format!("{path}: ")) && e.contains(fragment)),
-        };
-        if !ok {
-            failures.push(format!("{what}: expected {expect:?}, got {errs:?}"));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    common::check_table(
+        table
+            .into_iter()
+            .map(|(what, rule, expect)| (what, policy(kind, dir, rule), expect))
+            .collect(),
+    );
 }
 
 const R: &str = "spec.ingress[0]";
