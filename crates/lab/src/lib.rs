@@ -1,0 +1,38 @@
+//! calico-lab: a multi-node Calico cluster built from network namespaces on one machine.
+//!
+//! ```text
+//! root namespace (never changed)
+//!   cl-<lab>-ul     underlay: bridge br0 172.18.0.1/24, etcd (--datastore etcd)
+//!     ├─ veth n1 ── cl-<lab>-n1   node1: eth0 172.18.0.11/24, calico-node (VXLAN, nftables)
+//!     │                ├─ cali… ── cl-<lab>-p-x-a   pod x/a: eth0, `calico-lab serve`
+//!     │                └─ …
+//!     └─ veth n2 ── cl-<lab>-n2   node2: eth0 172.18.0.12/24, calico-node
+//! ```
+//!
+//! The lab runs the real programs: `calico-node` in each node namespace, the `calico` CNI
+//! plugin (run inside the node namespace as a runtime on that node would) for each pod, and
+//! `calicoctl` through `exec`. What it made is recorded in a state directory
+//! ([`state`]) before it is made, so `down` removes exactly that.
+//!
+//! Modules: [`names`] (pure naming and addressing), [`state`] (state file, lock), [`sys`]
+//! (`ip` commands in lab namespaces, threads in a namespace, daemons), [`datastore`], [`up`],
+//! [`pod`], [`probe`] (reachability matrices), [`serve`] (the pods' servers), [`ops`] (down,
+//! status, env, exec).
+
+pub mod bins;
+pub mod datastore;
+pub mod error;
+pub mod names;
+pub mod ops;
+pub mod pod;
+pub mod probe;
+pub mod serve;
+pub mod state;
+pub mod sys;
+pub mod up;
+
+pub use error::{LabError, Result};
+pub use ops::{ExecTarget, down, env, exec, status};
+pub use pod::{PodAddOptions, ServePort, parse_labels, parse_serve};
+pub use probe::{Matrix, ProbeOptions, Protocol, Target, probe, probe_lab};
+pub use up::{DatastoreKind, Encap, UpOptions, up};

@@ -1,0 +1,376 @@
+//! `calico-lab up`: the underlay, the datastore, the nodes and calico-node on each.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use ipnet::Ipv4Net;
+
+use crate::bins;
+use crate::datastore::{self, datastore_env};
+use crate::error::{LabError, Result};
+use crate::names::{self, UNDERLAY_GATEWAY, UNDERLAY_PREFIX};
+use crate::state::{DatastoreState, LabDir, LabState, NodeState, ProcessRecord};
+use crate::sys;
+
+/// Encapsulation between nodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encap {
+    Vxlan,
+    None,
+}
+
+/// Which datastore to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DatastoreKind {
+    Embedded,
+    Etcd,
+}
+
+/// Options of `up`.
+#[derive(Clone, Debug)]
+pub struct UpOptions {
+    pub name: String,
+    pub nodes: usize,
+    pub encap: Encap,
+    pub datastore: DatastoreKind,
+    pub pool: String,
+    /// How long to wait for every node to be ready.
+    pub timeout: Duration,
+}
+
+impl Default for UpOptions {
+    fn default() -> Self {
+        Self {
+            name: "default".into(),
+            nodes: 2,
+            encap: Encap::Vxlan,
+            datastore: DatastoreKind::Embedded,
+            pool: "10.244.0.0/16".into(),
+            timeout: Duration::from_secs(90),
+        }
+    }
+}
+
+/// calico-node's health port.
+pub const HEALTH_PORT: u16 = 9099;
+
+fn check(opts: &UpOptions) -> Result<()> {
+    names::validate_lab_name(&opts.name)?;
+    if opts.nodes == 0 || opts.nodes > names::MAX_NODES {
+        return Err(LabError::Invalid(format!(
+            "--nodes {}: expected 1 to {}",
+            opts.nodes,
+            names::MAX_NODES
+        )));
+    }
+    if opts.encap == Encap::None {
+        return Err(LabError::Invalid(
+            "--encap none: routing pod traffic without encapsulation needs BGP between the \
+             nodes, which arrives with the BGP issue (issue 6); use --encap vxlan for now"
+                .into(),
+        ));
+    }
+    let pool: Ipv4Net = opts.pool.parse().map_err(|_| {
+        LabError::Invalid(format!(
+            "--pool {:?}: expected an IPv4 CIDR such as 10.244.0.0/16",
+            opts.pool
+        ))
+    })?;
+    let underlay: Ipv4Net = names::UNDERLAY_CIDR
+        .parse()
+        .map_err(|_| LabError::State("bad underlay constant".into()))?;
+    if pool.contains(&underlay.network()) || underlay.contains(&pool.network()) {
+        return Err(LabError::Invalid(format!(
+            "--pool {pool}: overlaps the lab's underlay {underlay}"
+        )));
+    }
+    Ok(())
+}
+
+/// Bring a lab up; `progress` receives one line per step.
+pub fn up(opts: &UpOptions, progress: &mut dyn FnMut(&str)) -> Result<LabState> {
+    check(opts)?;
+    // Everything the nodes need must exist before anything is made.
+    let node_bin = bins::find("calico-node")?;
+    bins::find("calico")?;
+    let dir = LabDir::create(&opts.name)?;
+    let name = opts.name.clone();
+    let underlay = names::underlay_netns(&name);
+    let datastore = match opts.datastore {
+        DatastoreKind::Embedded => DatastoreState::Embedded {
+            path: datastore::embedded_path(&dir.dir),
+        },
+        DatastoreKind::Etcd => DatastoreState::Etcd {
+            endpoints: datastore::etcd_endpoint(),
+        },
+    };
+    let mut st = LabState {
+        name: name.clone(),
+        encap: "vxlan".into(),
+        pool: opts.pool.clone(),
+        datastore,
+        underlay_netns: underlay.clone(),
+        netns: vec![],
+        etcd: None,
+        nodes: vec![],
+        pods: vec![],
+        ready: false,
+    };
+    dir.save(&st)?;
+    let fail = |e: LabError| -> LabError {
+        LabError::State(format!(
+            "{e}\n(lab {name:?} is half made: see its logs in {}, then `calico-lab down --name {name}`)",
+            dir.dir.join("logs").display()
+        ))
+    };
+
+    // The underlay: a bridge in a namespace of its own.
+    st.netns.push(underlay.clone());
+    dir.save(&st)?;
+    make_underlay(&underlay).map_err(fail)?;
+    progress(&format!(
+        "underlay {underlay}: bridge br0, {UNDERLAY_GATEWAY}/{UNDERLAY_PREFIX}"
+    ));
+
+    if opts.datastore == DatastoreKind::Etcd {
+        let rec = datastore::start_etcd(&dir, &underlay, Duration::from_secs(30)).map_err(fail)?;
+        progress(&format!(
+            "etcd {} (pid {}) in {underlay}",
+            datastore::etcd_endpoint(),
+            rec.pid
+        ));
+        st.etcd = Some(rec);
+        dir.save(&st)?;
+    } else {
+        progress(&format!(
+            "datastore: embedded file {}",
+            datastore::embedded_path(&dir.dir).display()
+        ));
+    }
+
+    for i in 1..=opts.nodes {
+        let netns = names::node_netns(&name, i);
+        st.netns.push(netns.clone());
+        st.nodes.push(NodeState {
+            index: i,
+            name: names::node_name(i),
+            netns: netns.clone(),
+            ip: names::node_ip(i).to_string(),
+            calico_node: None,
+        });
+        dir.save(&st)?;
+        make_node(&underlay, &netns, i).map_err(fail)?;
+        progress(&format!(
+            "node {i} ({}): {netns}, eth0 {}/{UNDERLAY_PREFIX}",
+            names::node_name(i),
+            names::node_ip(i)
+        ));
+    }
+
+    for k in 0..st.nodes.len() {
+        let rec = start_calico_node(&dir, &st.nodes[k], &st.datastore, &opts.pool, &node_bin)
+            .map_err(fail)?;
+        progress(&format!(
+            "node {}: calico-node started (pid {}, log {})",
+            st.nodes[k].index,
+            rec.pid,
+            rec.log.display()
+        ));
+        st.nodes[k].calico_node = Some(rec);
+        dir.save(&st)?;
+    }
+
+    wait_ready(&st, opts.timeout, progress).map_err(fail)?;
+    st.ready = true;
+    dir.save(&st)?;
+    progress(&format!(
+        "lab {name:?} is up: {} node(s), pool {}, VXLAN; state in {}",
+        st.nodes.len(),
+        st.pool,
+        dir.dir.display()
+    ));
+    Ok(st)
+}
+
+fn make_underlay(ns: &str) -> Result<()> {
+    sys::create_netns(ns)?;
+    sys::ip(ns, &["link", "add", "br0", "type", "bridge"])?;
+    sys::ip(
+        ns,
+        &[
+            "addr",
+            "add",
+            &format!("{UNDERLAY_GATEWAY}/{UNDERLAY_PREFIX}"),
+            "dev",
+            "br0",
+        ],
+    )?;
+    sys::ip(ns, &["link", "set", "br0", "up"])?;
+    Ok(())
+}
+
+fn make_node(underlay: &str, ns: &str, i: usize) -> Result<()> {
+    sys::create_netns(ns)?;
+    let up = names::node_uplink(i);
+    // Made in the underlay with the peer directly in the node: nothing passes through the
+    // root namespace.
+    sys::ip(
+        underlay,
+        &[
+            "link", "add", &up, "type", "veth", "peer", "name", "eth0", "netns", ns,
+        ],
+    )?;
+    sys::ip(underlay, &["link", "set", &up, "master", "br0", "up"])?;
+    sys::ip(
+        ns,
+        &[
+            "addr",
+            "add",
+            &format!("{}/{UNDERLAY_PREFIX}", names::node_ip(i)),
+            "dev",
+            "eth0",
+        ],
+    )?;
+    sys::ip(ns, &["link", "set", "eth0", "up"])?;
+    sys::ip(
+        ns,
+        &[
+            "route",
+            "add",
+            "default",
+            "via",
+            &UNDERLAY_GATEWAY.to_string(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// The environment calico-node runs with (besides `PATH`).
+pub fn calico_node_env(node: &NodeState, ds: &DatastoreState, pool: &str) -> Vec<(String, String)> {
+    let mut env = datastore_env(ds);
+    env.extend(
+        [
+            ("NODENAME", node.name.clone()),
+            ("IP", format!("{}/{UNDERLAY_PREFIX}", node.ip)),
+            ("CALICO_IPV4POOL_CIDR", pool.to_string()),
+            ("CALICO_IPV4POOL_VXLAN", "Always".into()),
+            ("CALICO_NETWORKING_BACKEND", "vxlan".into()),
+            ("FELIX_HEALTHENABLED", "true".into()),
+        ]
+        .map(|(k, v)| (k.to_string(), v)),
+    );
+    env
+}
+
+fn start_calico_node(
+    dir: &LabDir,
+    node: &NodeState,
+    ds: &DatastoreState,
+    pool: &str,
+    bin: &std::path::Path,
+) -> Result<ProcessRecord> {
+    let mut cmd = Command::new("ip");
+    cmd.args(["netns", "exec", &node.netns])
+        .arg(bin)
+        .env_clear();
+    for (k, v) in std::env::vars() {
+        // The caller's own log and Felix settings pass through; nothing else leaks in.
+        if k == "PATH" || k.starts_with("FELIX_") || k.starts_with("RUST_") {
+            cmd.env(k, v);
+        }
+    }
+    for (k, v) in calico_node_env(node, ds, pool) {
+        cmd.env(k, v);
+    }
+    sys::spawn_daemon(
+        &mut cmd,
+        &dir.log(&format!("calico-node-{}.log", node.index)),
+    )
+}
+
+/// `GET /readiness` on calico-node's health port from inside the node; whether it answered 200.
+pub fn node_ready(netns: &str) -> bool {
+    sys::in_netns(&sys::netns_path(netns), || Ok(http_ok("/readiness"))).unwrap_or(false)
+}
+
+fn http_ok(path: &str) -> bool {
+    let addr = SocketAddr::from(([127, 0, 0, 1], HEALTH_PORT));
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(300)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+    if s.write_all(format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").as_bytes())
+        .is_err()
+    {
+        return false;
+    }
+    let mut buf = [0u8; 64];
+    let n = s.read(&mut buf).unwrap_or(0);
+    let head = String::from_utf8_lossy(&buf[..n]);
+    head.starts_with("HTTP/1.") && head.split_whitespace().nth(1) == Some("200")
+}
+
+fn log_tail(p: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(p).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(15)..].join("\n")
+}
+
+/// Wait until every node answers `/readiness` (bounded), reporting each as it gets ready.
+pub fn wait_ready(st: &LabState, timeout: Duration, progress: &mut dyn FnMut(&str)) -> Result<()> {
+    let start = Instant::now();
+    let mut pending: Vec<&NodeState> = st.nodes.iter().collect();
+    let mut last_note = Instant::now();
+    while !pending.is_empty() {
+        let mut still = Vec::new();
+        for n in pending {
+            if let Some(p) = &n.calico_node
+                && !sys::alive(p)
+            {
+                return Err(LabError::State(format!(
+                    "calico-node on node {} exited; last lines of {}:\n{}",
+                    n.index,
+                    p.log.display(),
+                    log_tail(&p.log)
+                )));
+            }
+            if node_ready(&n.netns) {
+                progress(&format!(
+                    "node {}: ready after {:.1} s",
+                    n.index,
+                    start.elapsed().as_secs_f64()
+                ));
+            } else {
+                still.push(n);
+            }
+        }
+        pending = still;
+        if pending.is_empty() {
+            break;
+        }
+        if start.elapsed() > timeout {
+            let names: Vec<String> = pending.iter().map(|n| n.index.to_string()).collect();
+            return Err(LabError::Timeout(format!(
+                "node(s) {} not ready (GET /readiness on port {HEALTH_PORT}) within {} s",
+                names.join(", "),
+                timeout.as_secs()
+            )));
+        }
+        if last_note.elapsed() > Duration::from_secs(10) {
+            progress(&format!(
+                "waiting for node(s) {} ({:.0} s)",
+                pending
+                    .iter()
+                    .map(|n| n.index.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                start.elapsed().as_secs_f64()
+            ));
+            last_note = Instant::now();
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Ok(())
+}
