@@ -7,9 +7,13 @@
 //! - [`compile`]: the ordered program of tiers → policies → rules, end-of-tier actions and
 //!   profiles for one endpoint, every rule carrying a stable [`RuleId`];
 //! - [`evaluate`]: the reference evaluator, returning a [`Verdict`] with the deciding rule and
-//!   a step-by-step [`DirectionTrace`] per side;
+//!   a step-by-step [`DirectionTrace`] per side: each tier entered, each policy of it that
+//!   selects the endpoint (policies that do not select it never appear), each rule tried with
+//!   the [`Mismatch`] that stopped it, end-of-tier and profile decisions; [`explain::render`]
+//!   turns a verdict into the text `calicoctl explain` prints;
 //! - [`k8s::convert`]: Kubernetes NetworkPolicy → Calico NetworkPolicy as Calico converts it;
-//! - [`scenarios`]: reusable connectivity scenarios with expected matrices.
+//! - [`scenarios`]: connectivity scenarios (steps of manifests, pod placement and fixed
+//!   addresses, expected matrices) shared with the lab's kernel conformance suite.
 //!
 //! Semantics follow `shared/reference/calico-inventory.md` §3.7 and §4. Only new flows are
 //! evaluated (established/related traffic is out of scope), and only the normal filter
@@ -18,6 +22,7 @@
 mod endpoints;
 mod error;
 mod eval;
+pub mod explain;
 mod ids;
 pub mod k8s;
 mod matching;

@@ -144,3 +144,68 @@ fn compile_entity(
         not_ports: e.not_ports.clone(),
     })
 }
+
+impl BackendRule {
+    /// A one-line description: the action, then every match field that is set, in rule
+    /// order (`Allow protocol=TCP source.selector=(...) destination.ports=[80]`).
+    pub fn summary(&self) -> String {
+        let mut out = format!("{:?}", self.action);
+        if let Some(v) = self.ip_version {
+            out.push_str(&format!(" ipVersion={v}"));
+        }
+        if let Some(p) = self.protocol {
+            out.push_str(&format!(" protocol={p}"));
+        }
+        if let Some(p) = self.not_protocol {
+            out.push_str(&format!(" notProtocol={p}"));
+        }
+        let icmp = |name: &str, f: &IcmpFields| {
+            let mut s = format!(" {name}=type:");
+            match f.icmp_type {
+                Some(t) => s.push_str(&t.to_string()),
+                None => s.push('*'),
+            }
+            if let Some(c) = f.code {
+                s.push_str(&format!(",code:{c}"));
+            }
+            s
+        };
+        if let Some(f) = &self.icmp {
+            out.push_str(&icmp("icmp", f));
+        }
+        if let Some(f) = &self.not_icmp {
+            out.push_str(&icmp("notICMP", f));
+        }
+        self.source.summary_into("source", &mut out);
+        self.destination.summary_into("destination", &mut out);
+        out
+    }
+}
+
+impl BackendEntity {
+    fn summary_into(&self, side: &str, out: &mut String) {
+        let list = |v: &[String]| format!("[{}]", v.join(","));
+        if !self.nets.is_empty() {
+            let v: Vec<String> = self.nets.iter().map(ToString::to_string).collect();
+            out.push_str(&format!(" {side}.nets={}", list(&v)));
+        }
+        if !self.not_nets.is_empty() {
+            let v: Vec<String> = self.not_nets.iter().map(ToString::to_string).collect();
+            out.push_str(&format!(" {side}.notNets={}", list(&v)));
+        }
+        if let Some(s) = &self.selector {
+            out.push_str(&format!(" {side}.selector=({s})"));
+        }
+        if let Some(s) = &self.not_selector {
+            out.push_str(&format!(" {side}.notSelector=({s})"));
+        }
+        if !self.ports.is_empty() {
+            let v: Vec<String> = self.ports.iter().map(ToString::to_string).collect();
+            out.push_str(&format!(" {side}.ports={}", list(&v)));
+        }
+        if !self.not_ports.is_empty() {
+            let v: Vec<String> = self.not_ports.iter().map(ToString::to_string).collect();
+            out.push_str(&format!(" {side}.notPorts={}", list(&v)));
+        }
+    }
+}

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use calico_api::{Protocol, Resource, codec};
-use calico_policy::scenarios::{self, SCENARIOS};
+use calico_policy::scenarios;
 use calico_policy::{EndpointId, EndpointKind, Model, Packet, compile, evaluate, k8s};
 
 fn check_golden(name: &str, actual: &str) {
@@ -154,8 +154,8 @@ fn k8s_conversion_golden() {
 }
 
 fn scenario_model(name: &str) -> Model {
-    let s = SCENARIOS.iter().find(|s| s.name == name).expect("scenario");
-    Model::from_yaml(&scenarios::scenario_yaml(s)).expect("model")
+    let s = scenarios::find(name).expect("scenario");
+    s.model_at(0).expect("model")
 }
 
 fn wep(ns: &str, name: &str) -> EndpointId {

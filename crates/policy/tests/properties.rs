@@ -1,8 +1,8 @@
 //! Properties of the evaluator: deterministic, and staged policies never change a verdict.
 
 use calico_api::Protocol;
-use calico_policy::scenarios::{self, NAMESPACES, PODS, SCENARIOS};
-use calico_policy::{Model, Packet, evaluate};
+use calico_policy::scenarios::{self, NAMESPACES, POD_NAMES, SCENARIOS};
+use calico_policy::{Packet, evaluate};
 use proptest::prelude::*;
 
 const STAGED: &str = "
@@ -34,7 +34,7 @@ spec:
 ";
 
 fn packet(from: (usize, usize), to: (usize, usize), proto: u8, port: u16) -> Packet {
-    let ip = |(n, p): (usize, usize)| scenarios::pod_ip(NAMESPACES[n], PODS[p]).expect("pod");
+    let ip = |(n, p): (usize, usize)| scenarios::pod_ip(NAMESPACES[n], POD_NAMES[p]).expect("pod");
     match proto {
         0 => Packet::ping(ip(from), ip(to)),
         1 => Packet::ports(ip(from), ip(to), Protocol::Udp, port),
@@ -52,10 +52,13 @@ proptest! {
         port in prop_oneof![Just(80u16), Just(81u16), 1u16..=65535],
     ) {
         let s = &SCENARIOS[scenario];
-        let yaml = scenarios::scenario_yaml(s);
-        let model = Model::from_yaml(&yaml).expect("model");
-        let again = Model::from_yaml(&yaml).expect("model");
-        let staged = Model::from_yaml(&format!("{yaml}{STAGED}")).expect("model");
+        let mut cluster = scenarios::Cluster::new();
+        cluster.apply_step(&s.steps[0]).expect("step");
+        let model = cluster.model().expect("model");
+        let again = cluster.model().expect("model");
+        let staged_step = scenarios::Step { apply: STAGED, ..s.steps[0] };
+        cluster.apply_step(&staged_step).expect("staged");
+        let staged = cluster.model().expect("model");
         let pkt = packet(from, to, proto, port);
         let v = evaluate(&model, &pkt);
         prop_assert_eq!(&v, &evaluate(&again, &pkt));

@@ -1,65 +1,145 @@
-//! Every scenario of `calico_policy::scenarios`: the evaluator must reproduce the hand-written
-//! expected matrices exactly.
+//! Every step of every scenario of `calico_policy::scenarios`: the reference evaluator must
+//! reproduce the hand-written expected matrices exactly.
 
-use calico_api::Protocol;
-use calico_policy::scenarios::{self, SCENARIOS, Scenario};
-use calico_policy::{Model, Packet, evaluate};
-
-fn packet(s: &Scenario, protocol: &str, port: u16, from: &str, to: &str) -> Packet {
-    let ip = |name: &str| {
-        let (ns, pod) = name.split_once('/').expect("x/a form");
-        scenarios::pod_ip(ns, pod).expect("known pod")
-    };
-    if protocol == "ICMP" {
-        return Packet::ping(ip(from), ip(to));
-    }
-    let proto = Protocol::from_name(protocol)
-        .unwrap_or_else(|| panic!("{}: unknown protocol {protocol}", s.name));
-    Packet::ports(ip(from), ip(to), proto, port)
-}
+use calico_policy::scenarios::{
+    self, Cluster, NODE_BLOCKS, PODS, POOL_CIDR, ProbeProtocol, SCENARIOS, evaluate_matrix,
+    format_matrix_rows,
+};
 
 #[test]
-fn scenarios_match_expected_matrices() {
-    assert!(SCENARIOS.len() >= 20);
+fn every_step_matches_its_expected_matrices() {
+    assert!(SCENARIOS.len() >= 45, "{} scenarios", SCENARIOS.len());
     let mut failures = Vec::new();
-    for s in SCENARIOS {
-        let model = Model::from_yaml(&scenarios::scenario_yaml(s))
-            .unwrap_or_else(|e| panic!("scenario {}: {e}", s.name));
-        for probe in s.probes {
-            let expected = scenarios::parse_matrix(probe.expected)
-                .unwrap_or_else(|e| panic!("scenario {}: {e}", s.name));
-            assert_eq!(expected.len(), 81, "scenario {}", s.name);
-            let mut wrong = Vec::new();
-            for (from, to, allowed) in &expected {
-                let v = evaluate(&model, &packet(s, probe.protocol, probe.port, from, to));
-                if v.allowed != *allowed {
-                    wrong.push(format!(
-                        "{from} -> {to}: got {} by {}",
-                        v.allowed, v.deciding
+    let mut probes = 0;
+    for s in SCENARIOS.iter() {
+        assert!(!s.steps.is_empty(), "scenario {} has no steps", s.name);
+        let mut cluster = Cluster::new();
+        for (i, step) in s.steps.iter().enumerate() {
+            cluster
+                .apply_step(step)
+                .unwrap_or_else(|e| panic!("scenario {} step {i}: {e}", s.name));
+            let model = cluster
+                .model()
+                .unwrap_or_else(|e| panic!("scenario {} step {i}: {e}", s.name));
+            assert!(!step.probes.is_empty(), "scenario {} step {i}", s.name);
+            for probe in step.probes {
+                probes += 1;
+                let expected = probe
+                    .matrix()
+                    .unwrap_or_else(|e| panic!("scenario {} step {i}: {e}", s.name));
+                let got = evaluate_matrix(&model, probe);
+                if got != expected {
+                    failures.push(format!(
+                        "scenario {} step {i} ({}) {} {}:\nexpected:\n{}got:\n{}",
+                        s.name,
+                        step.description,
+                        probe.protocol,
+                        probe.port,
+                        format_matrix_rows(&expected),
+                        format_matrix_rows(&got),
                     ));
                 }
             }
-            if !wrong.is_empty() {
-                let got = scenarios::format_matrix(|from, to| {
-                    evaluate(&model, &packet(s, probe.protocol, probe.port, from, to)).allowed
-                });
-                failures.push(format!(
-                    "scenario {} ({} {}):\n{}\ngot:\n{got}",
-                    s.name,
-                    probe.protocol,
-                    probe.port,
-                    wrong.join("\n")
-                ));
-            }
         }
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(probes >= 90, "{probes} probes");
 }
 
 #[test]
-fn scenario_names_are_unique() {
+fn scenario_names_are_unique_and_findable() {
     let mut names: Vec<&str> = SCENARIOS.iter().map(|s| s.name).collect();
     names.sort_unstable();
     names.dedup();
     assert_eq!(names.len(), SCENARIOS.len());
+    assert_eq!(scenarios::all().len(), SCENARIOS.len());
+    assert!(scenarios::find("policy-deletion").is_some());
+    assert!(scenarios::find("nope").is_none());
+}
+
+#[test]
+fn coverage_of_the_required_kinds_of_scenario() {
+    let all = scenarios::all();
+    let any = |f: &dyn Fn(&scenarios::Scenario) -> bool| all.iter().any(f);
+    let yaml = |needle: &'static str| {
+        move |s: &scenarios::Scenario| s.steps.iter().any(|st| st.apply.contains(needle))
+    };
+    assert!(any(&yaml("except:")), "ipBlock except");
+    assert!(any(&yaml("endPort")), "port ranges");
+    assert!(any(&yaml("port: serve-")), "named ports");
+    assert!(any(&yaml("policyTypes: [Egress]")), "egress only");
+    assert!(any(&yaml("kind: GlobalNetworkPolicy")), "GNP");
+    assert!(any(&yaml("kind: GlobalNetworkSet")), "GNS");
+    assert!(any(&yaml("kind: NetworkSet")), "NetworkSet");
+    assert!(any(&yaml("notSelector")), "notSelector");
+    assert!(any(&yaml("action: Pass")), "Pass");
+    assert!(any(&yaml("action: Deny")), "Deny");
+    assert!(any(&yaml("kind: Tier")), "tiers");
+    assert!(
+        any(&|s| s.steps.iter().any(|st| !st.delete.is_empty())),
+        "deletion"
+    );
+    assert!(
+        any(&|s| s.steps.iter().any(|st| !st.relabel.is_empty())),
+        "pod labels"
+    );
+    assert!(
+        any(&|s| s.steps.len() > 1
+            && s.steps[1..]
+                .iter()
+                .any(|st| st.apply.contains("kind: Namespace"))),
+        "namespace labels"
+    );
+    assert!(
+        any(&|s| s
+            .steps
+            .iter()
+            .any(|st| st.probes.iter().any(|p| p.protocol == ProbeProtocol::Icmp))),
+        "ICMP probes"
+    );
+}
+
+#[test]
+fn placement_is_half_on_each_node_with_addresses_in_the_node_blocks() {
+    let pool: ipnet::IpNet = POOL_CIDR.parse().expect("pool");
+    let blocks: Vec<ipnet::IpNet> = NODE_BLOCKS
+        .iter()
+        .map(|b| b.parse().expect("block"))
+        .collect();
+    let on_node_0 = PODS.iter().filter(|p| p.node == 0).count();
+    assert!((4..=5).contains(&on_node_0));
+    for p in &PODS {
+        assert!(pool.contains(&p.ip_addr()), "{}", p.id());
+        assert!(blocks[p.node].contains(&p.ip_addr()), "{}", p.id());
+    }
+    let mut ips: Vec<_> = PODS.iter().map(|p| p.ip).collect();
+    ips.sort();
+    ips.dedup();
+    assert_eq!(ips.len(), PODS.len());
+    assert_eq!(scenarios::pod_names()[0], "x/a");
+    assert_eq!(scenarios::find_pod("y/c").map(|p| p.node), Some(1));
+}
+
+#[test]
+fn teardown_returns_to_the_base_cluster() {
+    let s = scenarios::find("namespace-label-change-target").expect("scenario");
+    let t = s.teardown().expect("teardown");
+    assert!(t.delete_yaml.contains("kind: GlobalNetworkPolicy"));
+    assert!(t.delete_yaml.contains("name: \"quarantine\""));
+    assert!(t.relabel.is_empty());
+    let s = scenarios::find("pod-label-change-peer").expect("scenario");
+    let t = s.teardown().expect("teardown");
+    assert!(t.relabel.is_empty(), "the last step restored the labels");
+    let s = scenarios::find("policy-deletion").expect("scenario");
+    let t = s.teardown().expect("teardown");
+    assert_eq!(t.delete_yaml, "");
+    // Every teardown, applied, gives back the base cluster's matrices.
+    for s in SCENARIOS.iter() {
+        let mut c = Cluster::new();
+        for st in s.steps {
+            c.apply_step(st).expect("step");
+        }
+        let t = c.teardown();
+        assert!(!t.delete_yaml.contains("kind: Namespace"), "{}", s.name);
+    }
 }
