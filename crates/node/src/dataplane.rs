@@ -1,0 +1,75 @@
+//! The nftables dataplane (`calico-dataplane`) behind [`DataplaneDriver`], configured from the
+//! effective Felix settings.
+
+use calico_calc::messages::DataplaneMessage;
+use calico_dataplane::{Config, Dataplane, EndpointToHostAction, VxlanMode};
+
+use crate::daemon::DataplaneDriver;
+use crate::debug;
+use crate::felix::FelixSettings;
+
+/// The dataplane configuration the Felix settings ask for.
+pub fn config_for(f: &FelixSettings) -> Config {
+    let mut cfg = Config::default();
+    cfg.vxlan.mode = match f.vxlan_enabled {
+        None => VxlanMode::Auto,
+        Some(true) => VxlanMode::Enabled,
+        Some(false) => VxlanMode::Disabled,
+    };
+    cfg.vxlan.vni = f.vxlan_vni;
+    cfg.vxlan.port = f.vxlan_port;
+    cfg.vxlan.mtu = (f.vxlan_mtu > 0).then_some(f.vxlan_mtu);
+    cfg.endpoint_to_host_action = match f
+        .spec
+        .effective_default_endpoint_to_host_action()
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "accept" => EndpointToHostAction::Accept,
+        "return" => EndpointToHostAction::Return,
+        _ => EndpointToHostAction::Drop,
+    };
+    cfg.interface_prefixes = f
+        .spec
+        .effective_interface_prefix()
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    cfg.log_prefix = f.spec.effective_log_prefix().to_string();
+    cfg.ipv6 = f.spec.effective_ipv6_support();
+    cfg.drop_encap_from_workloads = !f.spec.effective_allow_vxlan_packets_from_workloads();
+    cfg
+}
+
+/// `calico-dataplane` acting on the network namespace of the thread that creates it.
+#[derive(Debug)]
+pub struct NftDataplane {
+    inner: Dataplane,
+}
+
+impl NftDataplane {
+    pub fn new(cfg: Config) -> Result<Self, String> {
+        Ok(Self {
+            inner: Dataplane::new(cfg).map_err(|e| e.to_string())?,
+        })
+    }
+
+    pub fn inner(&self) -> &Dataplane {
+        &self.inner
+    }
+}
+
+impl DataplaneDriver for NftDataplane {
+    fn apply(&mut self, msgs: &[DataplaneMessage]) -> Result<(), String> {
+        let stats = self.inner.apply(msgs).map_err(|e| e.to_string())?;
+        for w in &stats.warnings {
+            crate::warn!("dataplane: {w}");
+        }
+        debug!(
+            "dataplane: programmed={} full_resync={} nft_bytes={} net_ops={}",
+            stats.programmed, stats.full_resync, stats.nft_script_bytes, stats.net_ops
+        );
+        Ok(())
+    }
+}
