@@ -1,0 +1,945 @@
+//! The incremental calculation graph.
+//!
+//! Inputs update the stored datastore facts and two label indexes at once:
+//!
+//! - `local_idx`: every non-staged policy's (scoped) selector against the workload endpoints
+//!   on this node (Felix's `ActiveRulesCalculator`). A change of match marks the endpoint
+//!   (its tiers may change) and the policy (it may become active or inactive) dirty.
+//! - `member_idx`: every *active* IP set's selector against every endpoint on any node and
+//!   every network set (Felix's `SelectorAndNamedPortIndex`). A change of match adds or
+//!   removes that item's contribution (addresses, CIDRs or named ports) to the set; members
+//!   are reference-counted, so a member shared by two items stays while either remains.
+//!
+//! At the end of a batch ([`CalcGraph::apply`]) dirty policies and profiles are re-scanned
+//! (Felix's `RuleScanner`: new IP sets are acquired before old ones are released), dirty local
+//! endpoints are rebuilt, and only what differs from what was last sent goes out, in the order
+//! the message contract requires. So a label change on one pod costs the policies and sets
+//! that pod is involved in, not the cluster.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::mem::take;
+
+use calico_api::{Action, IPPool, Node, PolicyType, Resource};
+use calico_policy::{EndpointId, Policy, PolicyKey, ProfileInfo, RuleId, TierInfo};
+use calico_selector::{LabelIndex, MatchChange, MatchDelta};
+use ipnet::IpNet;
+
+use crate::input::{BlockInfo, ResourceKey, Update};
+use crate::messages::{
+    DataplaneMessage, EndOfTierAction, IpSetId, IpSetMember, LocalEndpoint, PolicyId, PolicyRules,
+    TierInfo as TierMsg,
+};
+use crate::network::{self, NetworkState};
+use crate::scan::{self, IpSetDef, IpSetDefs};
+use crate::source::{self, EpData, NetSetData, Parsed};
+use crate::{InputError, Output};
+
+/// A labelled thing IP sets select: an endpoint or a network set.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Item {
+    Ep(EndpointId),
+    Net(ResourceKey),
+}
+
+/// Who uses an IP set.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Owner {
+    Policy(PolicyKey),
+    Profile(String),
+}
+
+/// The scanned rules of an active policy or profile.
+#[derive(Clone, Debug)]
+struct Active<I> {
+    id: I,
+    rules: PolicyRules,
+    sets: BTreeSet<IpSetId>,
+}
+
+/// An active IP set: its definition, users and reference-counted members, plus the net change
+/// since the last batch went out.
+#[derive(Clone, Debug)]
+struct SetState {
+    def: IpSetDef,
+    users: BTreeSet<Owner>,
+    members: BTreeMap<IpSetMember, u32>,
+    added: BTreeSet<IpSetMember>,
+    removed: BTreeSet<IpSetMember>,
+}
+
+impl SetState {
+    fn add(&mut self, m: IpSetMember) {
+        let c = self.members.entry(m).or_insert(0);
+        *c += 1;
+        if *c == 1 && !self.removed.remove(&m) {
+            self.added.insert(m);
+        }
+    }
+
+    fn remove(&mut self, m: IpSetMember) {
+        if let Some(c) = self.members.get_mut(&m) {
+            *c -= 1;
+            if *c == 0 {
+                self.members.remove(&m);
+                if !self.added.remove(&m) {
+                    self.removed.insert(m);
+                }
+            }
+        }
+    }
+}
+
+/// Felix's calculation graph for one node: feed it [`Update`]s, get [`DataplaneMessage`]s.
+#[derive(Debug)]
+pub struct CalcGraph {
+    hostname: String,
+    resources: BTreeMap<ResourceKey, Resource>,
+    blocks: BTreeMap<IpNet, BlockInfo>,
+
+    eps: BTreeMap<EndpointId, EpData>,
+    ep_by_key: BTreeMap<ResourceKey, EndpointId>,
+    netsets: BTreeMap<ResourceKey, NetSetData>,
+    profile_res: BTreeMap<String, ProfileInfo>,
+    ns_profiles: BTreeMap<String, ProfileInfo>,
+    parents: BTreeMap<String, BTreeMap<String, String>>,
+    policies: BTreeMap<PolicyKey, Policy>,
+    pol_by_key: BTreeMap<ResourceKey, PolicyKey>,
+    tiers: BTreeMap<String, TierInfo>,
+    nodes: BTreeMap<String, Node>,
+    pools: BTreeMap<String, IPPool>,
+
+    local_idx: LabelIndex<PolicyKey, EndpointId>,
+    member_idx: LabelIndex<IpSetId, Item>,
+
+    active_pols: BTreeMap<PolicyKey, Active<PolicyId>>,
+    active_profiles: BTreeMap<String, Active<String>>,
+    profile_refs: BTreeMap<String, BTreeSet<EndpointId>>,
+    sets: BTreeMap<IpSetId, SetState>,
+
+    dirty_eps: BTreeSet<EndpointId>,
+    dirty_pols: BTreeSet<PolicyKey>,
+    dirty_profiles: BTreeSet<String>,
+    net_dirty: bool,
+    touched_sets: BTreeSet<IpSetId>,
+    fresh_sets: BTreeSet<IpSetId>,
+    touched_pols: BTreeSet<PolicyId>,
+
+    sent_sets: BTreeSet<IpSetId>,
+    sent_pols: BTreeMap<PolicyId, PolicyRules>,
+    sent_profiles: BTreeMap<String, PolicyRules>,
+    sent_eps: BTreeMap<EndpointId, LocalEndpoint>,
+    sent_net: NetworkState,
+    in_sync_requested: bool,
+    in_sync_sent: bool,
+}
+
+fn well_known_tiers() -> BTreeMap<String, TierInfo> {
+    [
+        calico_api::DEFAULT_TIER_NAME,
+        calico_api::KUBE_ADMIN_TIER_NAME,
+        calico_api::KUBE_BASELINE_TIER_NAME,
+    ]
+    .into_iter()
+    .filter_map(|name| {
+        let (order, action) = calico_api::well_known_tier(name)?;
+        Some((
+            name.to_string(),
+            TierInfo {
+                name: name.into(),
+                order: Some(order),
+                default_action: action,
+                valid: true,
+            },
+        ))
+    })
+    .collect()
+}
+
+/// Sorts tiers as Felix does: valid tiers by order (none last) then name, then tiers that
+/// only policies name.
+pub(crate) fn tier_sort_key(tier: Option<&TierInfo>, name: &str) -> (bool, f64, String) {
+    match tier {
+        Some(t) => (!t.valid, t.order.unwrap_or(f64::INFINITY), name.to_string()),
+        None => (true, f64::INFINITY, name.to_string()),
+    }
+}
+
+fn cmp_tier_keys(a: &(bool, f64, String), b: &(bool, f64, String)) -> std::cmp::Ordering {
+    a.0.cmp(&b.0)
+        .then_with(|| a.1.total_cmp(&b.1))
+        .then_with(|| a.2.cmp(&b.2))
+}
+
+fn cmp_policies(a: &Policy, b: &Policy) -> std::cmp::Ordering {
+    let oa = a.order.unwrap_or(f64::INFINITY);
+    let ob = b.order.unwrap_or(f64::INFINITY);
+    oa.total_cmp(&ob)
+        .then_with(|| a.key.name.cmp(&b.key.name))
+        .then_with(|| a.key.namespace.cmp(&b.key.namespace))
+        .then_with(|| a.key.kind.kind_name().cmp(b.key.kind.kind_name()))
+}
+
+/// Builds the tiers of a local endpoint from the policies that select it.
+pub(crate) fn build_tiers<'a>(
+    matched: impl IntoIterator<Item = &'a Policy>,
+    tiers: &BTreeMap<String, TierInfo>,
+) -> Vec<TierMsg> {
+    let mut by_tier: BTreeMap<&str, Vec<&Policy>> = BTreeMap::new();
+    for p in matched {
+        by_tier.entry(p.tier.as_str()).or_default().push(p);
+    }
+    let mut names: Vec<&str> = by_tier.keys().copied().collect();
+    names.sort_by(|a, b| {
+        cmp_tier_keys(
+            &tier_sort_key(tiers.get(*a), a),
+            &tier_sort_key(tiers.get(*b), b),
+        )
+    });
+    let mut out = Vec::new();
+    for name in names {
+        let mut ps = by_tier.remove(name).unwrap_or_default();
+        ps.sort_by(|a, b| cmp_policies(a, b));
+        let ids = |ty: PolicyType| -> Vec<PolicyId> {
+            ps.iter()
+                .filter(|p| p.applies_to(ty))
+                .map(|p| PolicyId {
+                    tier: name.to_string(),
+                    policy: p.key.clone(),
+                })
+                .collect()
+        };
+        let ingress = ids(PolicyType::Ingress);
+        let egress = ids(PolicyType::Egress);
+        if ingress.is_empty() && egress.is_empty() {
+            continue;
+        }
+        let pass = tiers
+            .get(name)
+            .is_some_and(|t| t.default_action == Action::Pass);
+        out.push(TierMsg {
+            name: name.to_string(),
+            ingress_policies: ingress,
+            egress_policies: egress,
+            end_of_tier: if pass {
+                EndOfTierAction::Pass
+            } else {
+                EndOfTierAction::Deny
+            },
+        });
+    }
+    out
+}
+
+/// The contribution of an endpoint or network set to a set.
+pub(crate) fn contributions(
+    def: &IpSetDef,
+    ep: Option<&EpData>,
+    net: Option<&NetSetData>,
+) -> Vec<IpSetMember> {
+    match (&def.named_port, ep, net) {
+        (None, Some(ep), _) => ep
+            .ips
+            .iter()
+            .map(|ip| IpSetMember::Net(IpNet::from(*ip)))
+            .collect(),
+        (None, None, Some(n)) => n.nets.iter().map(|n| IpSetMember::Net(*n)).collect(),
+        (Some(np), Some(ep), _) => ep
+            .ports
+            .iter()
+            .filter(|p| p.name == np.name && p.protocol.number() == np.protocol)
+            .flat_map(|p| {
+                ep.ips.iter().map(move |ip| IpSetMember::IpPort {
+                    ip: *ip,
+                    protocol: np.protocol,
+                    port: p.port,
+                })
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The rules of a profile as the dataplane gets them: a Profile resource's, a namespace's
+/// allow-all, a synthesised `ksa.` profile's (none), or the deny-all stand-in for a missing one.
+pub(crate) fn profile_rules(
+    name: &str,
+    profile: Option<&ProfileInfo>,
+    defs: &mut IpSetDefs,
+) -> PolicyRules {
+    match profile {
+        Some(p) => scan::scan_rules(
+            &p.ingress,
+            &p.egress,
+            |d, i| RuleId::profile_rule(name, d, i),
+            defs,
+        ),
+        None if source::service_account_labels(name).is_some() => PolicyRules::default(),
+        None => scan::missing_profile_rules(name),
+    }
+}
+
+/// The scanned rules of a policy.
+pub(crate) fn policy_rules(p: &Policy, defs: &mut IpSetDefs) -> (PolicyId, PolicyRules) {
+    let rules = scan::scan_rules(
+        &p.ingress,
+        &p.egress,
+        |d, i| RuleId::policy_rule(&p.tier, &p.key, d, i),
+        defs,
+    );
+    (
+        PolicyId {
+            tier: p.tier.clone(),
+            policy: p.key.clone(),
+        },
+        rules,
+    )
+}
+
+impl CalcGraph {
+    /// A graph for the node named `hostname` (the `Node` resource's name; workload endpoints
+    /// with `spec.node` equal to it are local).
+    pub fn new(hostname: impl Into<String>) -> CalcGraph {
+        CalcGraph {
+            hostname: hostname.into(),
+            resources: BTreeMap::new(),
+            blocks: BTreeMap::new(),
+            eps: BTreeMap::new(),
+            ep_by_key: BTreeMap::new(),
+            netsets: BTreeMap::new(),
+            profile_res: BTreeMap::new(),
+            ns_profiles: BTreeMap::new(),
+            parents: BTreeMap::new(),
+            policies: BTreeMap::new(),
+            pol_by_key: BTreeMap::new(),
+            tiers: well_known_tiers(),
+            nodes: BTreeMap::new(),
+            pools: BTreeMap::new(),
+            local_idx: LabelIndex::new(),
+            member_idx: LabelIndex::new(),
+            active_pols: BTreeMap::new(),
+            active_profiles: BTreeMap::new(),
+            profile_refs: BTreeMap::new(),
+            sets: BTreeMap::new(),
+            dirty_eps: BTreeSet::new(),
+            dirty_pols: BTreeSet::new(),
+            dirty_profiles: BTreeSet::new(),
+            net_dirty: false,
+            touched_sets: BTreeSet::new(),
+            fresh_sets: BTreeSet::new(),
+            touched_pols: BTreeSet::new(),
+            sent_sets: BTreeSet::new(),
+            sent_pols: BTreeMap::new(),
+            sent_profiles: BTreeMap::new(),
+            sent_eps: BTreeMap::new(),
+            sent_net: NetworkState::default(),
+            in_sync_requested: false,
+            in_sync_sent: false,
+        }
+    }
+
+    /// This node's name.
+    pub fn hostname(&self) -> &str {
+        &self.hostname
+    }
+
+    /// The resources currently stored (the valid ones), by key.
+    pub fn resources(&self) -> &BTreeMap<ResourceKey, Resource> {
+        &self.resources
+    }
+
+    /// The IPAM blocks currently stored.
+    pub fn blocks(&self) -> impl Iterator<Item = &BlockInfo> {
+        self.blocks.values()
+    }
+
+    /// Applies a batch of updates and returns what the dataplane must do, in contract order,
+    /// with the inputs that could not be used.
+    pub fn apply(&mut self, updates: impl IntoIterator<Item = Update>) -> Output {
+        let mut errors = Vec::new();
+        for u in updates {
+            self.handle(u, &mut errors);
+        }
+        Output {
+            messages: self.flush(),
+            errors,
+        }
+    }
+
+    fn handle(&mut self, u: Update, errors: &mut Vec<InputError>) {
+        match u {
+            Update::Upsert(r) => {
+                let key = ResourceKey::of(&r);
+                match source::parse(&r, &self.hostname) {
+                    Ok(parsed) => {
+                        self.remove(&key);
+                        if let Err(e) = self.add(&key, parsed) {
+                            errors.push(e);
+                        } else {
+                            self.resources.insert(key, r);
+                        }
+                    }
+                    Err(e) => {
+                        self.remove(&key);
+                        errors.push(InputError::Invalid {
+                            key,
+                            message: e.to_string(),
+                        });
+                    }
+                }
+            }
+            Update::Delete(key) => self.remove(&key),
+            Update::Block(b) => {
+                self.blocks.insert(b.cidr.trunc(), b);
+                self.net_dirty = true;
+            }
+            Update::BlockDelete(cidr) => {
+                self.blocks.remove(&cidr.trunc());
+                self.net_dirty = true;
+            }
+            Update::InSync => self.in_sync_requested = true,
+        }
+    }
+
+    // ----- storing and forgetting resources -----
+
+    fn add(&mut self, key: &ResourceKey, parsed: Parsed) -> Result<(), InputError> {
+        match parsed {
+            Parsed::Endpoint(ep) => return self.add_endpoint(key, ep),
+            Parsed::NetSet(n) => {
+                for p in &n.parents {
+                    self.ensure_parent(p);
+                }
+                let item = Item::Net(key.clone());
+                self.netsets.insert(key.clone(), n.clone());
+                let d = self.member_idx.update_item(item, n.labels, n.parents);
+                self.member_deltas(d);
+            }
+            Parsed::Policy(p) => {
+                let pk = p.key.clone();
+                self.pol_by_key.insert(key.clone(), pk.clone());
+                let d = self
+                    .local_idx
+                    .update_selector(pk.clone(), p.selector.clone());
+                self.local_deltas(d);
+                self.dirty_eps
+                    .extend(self.local_idx.items_matching(&pk).cloned());
+                self.policies.insert(pk.clone(), p);
+                self.dirty_pols.insert(pk);
+            }
+            Parsed::Profile(p) => {
+                let name = p.name.clone();
+                self.profile_res.insert(name.clone(), p);
+                self.refresh_parent(&name);
+                self.dirty_profiles.insert(name);
+            }
+            Parsed::Namespace(p) => {
+                let name = p.name.clone();
+                self.ns_profiles.insert(name.clone(), p);
+                self.refresh_parent(&name);
+                self.dirty_profiles.insert(name);
+            }
+            Parsed::Tier(t) => {
+                self.tiers.insert(t.name.clone(), t);
+                self.dirty_eps.extend(self.sent_eps.keys().cloned());
+                self.dirty_eps.extend(
+                    self.eps
+                        .iter()
+                        .filter(|(_, e)| e.local.is_some())
+                        .map(|(id, _)| id.clone()),
+                );
+            }
+            Parsed::Node(n) => {
+                self.nodes.insert(n.metadata.name.clone(), *n);
+                self.net_dirty = true;
+            }
+            Parsed::Pool(p) => {
+                self.pools.insert(p.metadata.name.clone(), *p);
+                self.net_dirty = true;
+            }
+            Parsed::Ignored => {}
+        }
+        Ok(())
+    }
+
+    fn remove(&mut self, key: &ResourceKey) {
+        let Some(r) = self.resources.remove(key) else {
+            return;
+        };
+        match r {
+            Resource::WorkloadEndpoint(_) | Resource::HostEndpoint(_) => {
+                self.remove_endpoint(key);
+            }
+            Resource::NetworkSet(_) | Resource::GlobalNetworkSet(_) => {
+                let item = Item::Net(key.clone());
+                let d = self.member_idx.remove_item(&item);
+                self.member_deltas(d);
+                self.netsets.remove(key);
+            }
+            Resource::NetworkPolicy(_)
+            | Resource::GlobalNetworkPolicy(_)
+            | Resource::KubernetesNetworkPolicy(_)
+            | Resource::StagedNetworkPolicy(_)
+            | Resource::StagedGlobalNetworkPolicy(_) => {
+                if let Some(pk) = self.pol_by_key.remove(key) {
+                    self.dirty_eps
+                        .extend(self.local_idx.items_matching(&pk).cloned());
+                    let d = self.local_idx.remove_selector(&pk);
+                    self.local_deltas(d);
+                    self.policies.remove(&pk);
+                    self.dirty_pols.insert(pk);
+                }
+            }
+            Resource::Profile(p) => {
+                let name = p.metadata.name;
+                self.profile_res.remove(&name);
+                self.refresh_parent(&name);
+                self.dirty_profiles.insert(name);
+            }
+            Resource::Namespace(ns) => {
+                let name = format!("kns.{}", ns.metadata.name);
+                self.ns_profiles.remove(&name);
+                self.refresh_parent(&name);
+                self.dirty_profiles.insert(name);
+            }
+            Resource::Tier(t) => {
+                let name = t.metadata.name;
+                match well_known_tiers().remove(&name) {
+                    Some(w) => self.tiers.insert(name, w),
+                    None => self.tiers.remove(&name),
+                };
+                self.dirty_eps.extend(
+                    self.eps
+                        .iter()
+                        .filter(|(_, e)| e.local.is_some())
+                        .map(|(id, _)| id.clone()),
+                );
+            }
+            Resource::Node(n) => {
+                self.nodes.remove(&n.metadata.name);
+                self.net_dirty = true;
+            }
+            Resource::IPPool(p) => {
+                self.pools.remove(&p.metadata.name);
+                self.net_dirty = true;
+            }
+            _ => {}
+        }
+    }
+
+    fn add_endpoint(&mut self, key: &ResourceKey, ep: EpData) -> Result<(), InputError> {
+        if self.eps.contains_key(&ep.id) {
+            return Err(InputError::Duplicate {
+                key: key.clone(),
+                endpoint: ep.id.to_string(),
+            });
+        }
+        for p in &ep.profiles {
+            self.ensure_parent(p);
+        }
+        let id = ep.id.clone();
+        if ep.local.is_some() {
+            let d = self
+                .local_idx
+                .update_item(id.clone(), ep.labels.clone(), ep.profiles.clone());
+            self.local_deltas(d);
+            for p in &ep.profiles {
+                self.profile_refs
+                    .entry(p.clone())
+                    .or_default()
+                    .insert(id.clone());
+                self.dirty_profiles.insert(p.clone());
+            }
+            self.dirty_eps.insert(id.clone());
+            self.net_dirty = true;
+        }
+        let labels = ep.labels.clone();
+        let parents = ep.profiles.clone();
+        self.eps.insert(id.clone(), ep);
+        self.ep_by_key.insert(key.clone(), id.clone());
+        let d = self.member_idx.update_item(Item::Ep(id), labels, parents);
+        self.member_deltas(d);
+        Ok(())
+    }
+
+    fn remove_endpoint(&mut self, key: &ResourceKey) {
+        let Some(id) = self.ep_by_key.remove(key) else {
+            return;
+        };
+        let d = self.member_idx.remove_item(&Item::Ep(id.clone()));
+        self.member_deltas(d);
+        let Some(ep) = self.eps.remove(&id) else {
+            return;
+        };
+        if ep.local.is_some() {
+            let d = self.local_idx.remove_item(&id);
+            self.local_deltas(d);
+            for p in &ep.profiles {
+                if let Some(refs) = self.profile_refs.get_mut(p) {
+                    refs.remove(&id);
+                    if refs.is_empty() {
+                        self.profile_refs.remove(p);
+                    }
+                }
+                self.dirty_profiles.insert(p.clone());
+            }
+            self.dirty_eps.insert(id);
+            self.net_dirty = true;
+        }
+    }
+
+    /// Makes sure the indexes know the labels `name` passes on (if any).
+    fn ensure_parent(&mut self, name: &str) {
+        if !self.parents.contains_key(name) {
+            self.refresh_parent(name);
+        }
+    }
+
+    fn refresh_parent(&mut self, name: &str) {
+        let labels = source::parent_labels(name, &self.profile_res, &self.ns_profiles);
+        if self.parents.get(name) == labels.as_ref() {
+            return;
+        }
+        match labels {
+            Some(l) => {
+                self.parents.insert(name.to_string(), l.clone());
+                let d = self.local_idx.update_parent(name.to_string(), l.clone());
+                self.local_deltas(d);
+                let d = self.member_idx.update_parent(name.to_string(), l);
+                self.member_deltas(d);
+            }
+            None => {
+                self.parents.remove(name);
+                let d = self.local_idx.remove_parent(&name.to_string());
+                self.local_deltas(d);
+                let d = self.member_idx.remove_parent(&name.to_string());
+                self.member_deltas(d);
+            }
+        }
+    }
+
+    fn local_deltas(&mut self, deltas: Vec<MatchDelta<PolicyKey, EndpointId>>) {
+        for (pol, ep, _) in deltas {
+            self.dirty_pols.insert(pol);
+            self.dirty_eps.insert(ep);
+        }
+    }
+
+    fn member_deltas(&mut self, deltas: Vec<MatchDelta<IpSetId, Item>>) {
+        for (set, item, change) in deltas {
+            let Some(st) = self.sets.get_mut(&set) else {
+                continue;
+            };
+            let members = match &item {
+                Item::Ep(id) => contributions(&st.def, self.eps.get(id), None),
+                Item::Net(k) => contributions(&st.def, None, self.netsets.get(k)),
+            };
+            for m in members {
+                match change {
+                    MatchChange::Started => st.add(m),
+                    MatchChange::Stopped => st.remove(m),
+                }
+            }
+            self.touched_sets.insert(set);
+        }
+    }
+
+    // ----- IP sets -----
+
+    fn acquire(&mut self, owner: &Owner, def: &IpSetDef) {
+        if let Some(st) = self.sets.get_mut(&def.id) {
+            st.users.insert(owner.clone());
+            return;
+        }
+        self.sets.insert(
+            def.id.clone(),
+            SetState {
+                def: def.clone(),
+                users: BTreeSet::from([owner.clone()]),
+                members: BTreeMap::new(),
+                added: BTreeSet::new(),
+                removed: BTreeSet::new(),
+            },
+        );
+        let d = self
+            .member_idx
+            .update_selector(def.id.clone(), def.selector.clone());
+        self.member_deltas(d);
+        self.fresh_sets.insert(def.id.clone());
+        self.touched_sets.insert(def.id.clone());
+    }
+
+    fn release(&mut self, owner: &Owner, id: &IpSetId) {
+        let Some(st) = self.sets.get_mut(id) else {
+            return;
+        };
+        st.users.remove(owner);
+        if st.users.is_empty() {
+            self.sets.remove(id);
+            self.member_idx.remove_selector(id);
+            self.fresh_sets.remove(id);
+            self.touched_sets.insert(id.clone());
+        }
+    }
+
+    /// Switches an owner's IP sets from `old` to the ones in `new` (acquiring first).
+    fn swap_sets(&mut self, owner: &Owner, old: Option<BTreeSet<IpSetId>>, new: &IpSetDefs) {
+        for def in new.values() {
+            self.acquire(owner, def);
+        }
+        for id in old.unwrap_or_default() {
+            if !new.contains_key(&id) {
+                self.release(owner, &id);
+            }
+        }
+    }
+
+    // ----- end of batch -----
+
+    fn refresh_policy(&mut self, pk: &PolicyKey) {
+        let owner = Owner::Policy(pk.clone());
+        let active = self.local_idx.items_matching(pk).next().is_some();
+        let mut defs = IpSetDefs::new();
+        let new = match self.policies.get(pk) {
+            Some(p) if active => Some(policy_rules(p, &mut defs)),
+            _ => None,
+        };
+        let old = self.active_pols.remove(pk);
+        if let Some(o) = &old {
+            self.touched_pols.insert(o.id.clone());
+        }
+        self.swap_sets(&owner, old.map(|o| o.sets), &defs);
+        if let Some((id, rules)) = new {
+            self.touched_pols.insert(id.clone());
+            self.active_pols.insert(
+                pk.clone(),
+                Active {
+                    id,
+                    rules,
+                    sets: defs.into_keys().collect(),
+                },
+            );
+        }
+    }
+
+    fn refresh_profile(&mut self, name: &str) {
+        let owner = Owner::Profile(name.to_string());
+        let active = self.profile_refs.contains_key(name);
+        let mut defs = IpSetDefs::new();
+        let new = active.then(|| {
+            let info = self
+                .profile_res
+                .get(name)
+                .or_else(|| self.ns_profiles.get(name));
+            profile_rules(name, info, &mut defs)
+        });
+        let old = self.active_profiles.remove(name);
+        self.swap_sets(&owner, old.map(|o| o.sets), &defs);
+        if let Some(rules) = new {
+            self.active_profiles.insert(
+                name.to_string(),
+                Active {
+                    id: name.to_string(),
+                    rules,
+                    sets: defs.into_keys().collect(),
+                },
+            );
+        }
+    }
+
+    fn local_endpoint(&self, id: &EndpointId) -> Option<LocalEndpoint> {
+        let ep = self.eps.get(id)?;
+        let local = ep.local.as_ref()?;
+        let matched = self
+            .local_idx
+            .selectors_matching(id)
+            .filter_map(|k| self.policies.get(k));
+        Some(LocalEndpoint {
+            iface_name: local.iface.clone(),
+            mac: local.mac.clone(),
+            nets: ep.ips.iter().map(|ip| IpNet::from(*ip)).collect(),
+            tiers: build_tiers(matched, &self.tiers),
+            profile_ids: ep.profiles.clone(),
+        })
+    }
+
+    fn network(&self) -> NetworkState {
+        let local_addrs = self
+            .eps
+            .values()
+            .filter(|e| e.local.is_some())
+            .flat_map(|e| e.ips.iter().copied());
+        network::compute(
+            &self.hostname,
+            self.nodes.values(),
+            self.pools.values(),
+            self.blocks.values(),
+            local_addrs,
+        )
+    }
+
+    fn flush(&mut self) -> Vec<DataplaneMessage> {
+        use DataplaneMessage as M;
+        for pk in take(&mut self.dirty_pols) {
+            self.refresh_policy(&pk);
+        }
+        for name in take(&mut self.dirty_profiles) {
+            self.refresh_profile(&name);
+        }
+        let mut out = Vec::new();
+
+        // IP sets: new ones whole, changed ones as deltas.
+        let mut set_removes = Vec::new();
+        for id in take(&mut self.touched_sets) {
+            match self.sets.get_mut(&id) {
+                Some(st) => {
+                    let added = take(&mut st.added);
+                    let removed = take(&mut st.removed);
+                    if self.fresh_sets.contains(&id) || !self.sent_sets.contains(&id) {
+                        out.push(M::IpSetUpdate {
+                            id: id.clone(),
+                            set_type: st.def.set_type(),
+                            members: st.members.keys().copied().collect(),
+                        });
+                        self.sent_sets.insert(id);
+                    } else if !added.is_empty() || !removed.is_empty() {
+                        out.push(M::IpSetDeltaUpdate { id, added, removed });
+                    }
+                }
+                None => {
+                    if self.sent_sets.remove(&id) {
+                        set_removes.push(M::IpSetRemove { id });
+                    }
+                }
+            }
+        }
+        self.fresh_sets.clear();
+
+        // Policies and profiles.
+        let mut rule_removes = Vec::new();
+        for id in take(&mut self.touched_pols) {
+            let cur = self
+                .active_pols
+                .get(&id.policy)
+                .filter(|a| a.id == id)
+                .map(|a| &a.rules);
+            match cur {
+                Some(rules) => {
+                    if self.sent_pols.get(&id) != Some(rules) {
+                        self.sent_pols.insert(id.clone(), rules.clone());
+                        out.push(M::ActivePolicyUpdate {
+                            id,
+                            rules: rules.clone(),
+                        });
+                    }
+                }
+                None => {
+                    if self.sent_pols.remove(&id).is_some() {
+                        rule_removes.push(M::ActivePolicyRemove { id });
+                    }
+                }
+            }
+        }
+        let profile_names: BTreeSet<String> = self
+            .active_profiles
+            .keys()
+            .chain(self.sent_profiles.keys())
+            .cloned()
+            .collect();
+        for name in profile_names {
+            match self.active_profiles.get(&name).map(|a| &a.rules) {
+                Some(rules) => {
+                    if self.sent_profiles.get(&name) != Some(rules) {
+                        self.sent_profiles.insert(name.clone(), rules.clone());
+                        out.push(M::ActiveProfileUpdate {
+                            id: name,
+                            rules: rules.clone(),
+                        });
+                    }
+                }
+                None => {
+                    self.sent_profiles.remove(&name);
+                    rule_removes.push(M::ActiveProfileRemove { id: name });
+                }
+            }
+        }
+
+        // Endpoints.
+        let mut ep_removes = Vec::new();
+        for id in take(&mut self.dirty_eps) {
+            match self.local_endpoint(&id) {
+                Some(e) => {
+                    if self.sent_eps.get(&id) != Some(&e) {
+                        self.sent_eps.insert(id.clone(), e.clone());
+                        out.push(M::WorkloadEndpointUpdate { id, endpoint: e });
+                    }
+                }
+                None => {
+                    if self.sent_eps.remove(&id).is_some() {
+                        ep_removes.push(M::WorkloadEndpointRemove { id });
+                    }
+                }
+            }
+        }
+        out.extend(ep_removes);
+        out.extend(rule_removes);
+        out.extend(set_removes);
+
+        if take(&mut self.net_dirty) {
+            let net = self.network();
+            out.extend(diff_network(&self.hostname, &self.sent_net, &net));
+            self.sent_net = net;
+        }
+        if self.in_sync_requested && !self.in_sync_sent {
+            self.in_sync_sent = true;
+            out.push(M::InSync);
+        }
+        out
+    }
+}
+
+/// The messages that turn `old` into `new`: host metadata, pool updates, VTEP adds, route
+/// adds, route removes, VTEP removes, pool removes (Felix's sequencer order).
+fn diff_network(hostname: &str, old: &NetworkState, new: &NetworkState) -> Vec<DataplaneMessage> {
+    use DataplaneMessage as M;
+    let mut out = Vec::new();
+    if old.host_ipv4 != new.host_ipv4 {
+        out.push(M::HostMetadataUpdate {
+            hostname: hostname.to_string(),
+            ipv4: new.host_ipv4,
+        });
+    }
+    for (id, p) in &new.pools {
+        if old.pools.get(id) != Some(p) {
+            out.push(M::PoolUpdate {
+                id: id.clone(),
+                pool: p.clone(),
+            });
+        }
+    }
+    for (node, v) in &new.vteps {
+        if old.vteps.get(node) != Some(v) {
+            out.push(M::VtepUpdate { vtep: v.clone() });
+        }
+    }
+    for (dst, r) in &new.routes {
+        if old.routes.get(dst) != Some(r) {
+            out.push(M::RouteUpdate { route: r.clone() });
+        }
+    }
+    for dst in old.routes.keys() {
+        if !new.routes.contains_key(dst) {
+            out.push(M::RouteRemove { dst: *dst });
+        }
+    }
+    for node in old.vteps.keys() {
+        if !new.vteps.contains_key(node) {
+            out.push(M::VtepRemove { node: node.clone() });
+        }
+    }
+    for id in old.pools.keys() {
+        if !new.pools.contains_key(id) {
+            out.push(M::PoolRemove { id: id.clone() });
+        }
+    }
+    out
+}
