@@ -248,7 +248,12 @@ fn make_node(underlay: &str, ns: &str, i: usize) -> Result<()> {
 }
 
 /// The environment calico-node runs with (besides `PATH`).
-pub fn calico_node_env(node: &NodeState, ds: &DatastoreState, pool: &str) -> Vec<(String, String)> {
+pub fn calico_node_env(
+    dir: &std::path::Path,
+    node: &NodeState,
+    ds: &DatastoreState,
+    pool: &str,
+) -> Vec<(String, String)> {
     let mut env = datastore_env(ds);
     env.extend(
         [
@@ -258,6 +263,13 @@ pub fn calico_node_env(node: &NodeState, ds: &DatastoreState, pool: &str) -> Vec
             ("CALICO_IPV4POOL_VXLAN", "Always".into()),
             ("CALICO_NETWORKING_BACKEND", "vxlan".into()),
             ("FELIX_HEALTHENABLED", "true".into()),
+            // Never the host's /var/lib/calico/nodename.
+            (
+                "CALICO_NODENAME_FILE",
+                dir.join(format!("node{}.nodename", node.index))
+                    .display()
+                    .to_string(),
+            ),
         ]
         .map(|(k, v)| (k.to_string(), v)),
     );
@@ -281,7 +293,7 @@ fn start_calico_node(
             cmd.env(k, v);
         }
     }
-    for (k, v) in calico_node_env(node, ds, pool) {
+    for (k, v) in calico_node_env(&dir.dir, node, ds, pool) {
         cmd.env(k, v);
     }
     sys::spawn_daemon(
