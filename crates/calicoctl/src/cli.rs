@@ -63,6 +63,18 @@ pub enum Command {
     Validate(ValidateArgs),
     /// IP address management.
     Ipam(crate::commands::ipam::IpamArgs),
+    /// Explain whether a new flow from one pod to another is allowed: the egress policy
+    /// evaluation at the source and the ingress evaluation at the destination, tier by tier,
+    /// policy by policy, rule by rule (matched, or which field did not match and why), and
+    /// the verdict with the deciding rule's ID. Only policies that select an endpoint are
+    /// shown. calico-rs only: Calico's calicoctl has no such command.
+    #[command(
+        after_help = "Example: calicoctl explain --from x/a --to y/b --protocol tcp --port 80\n\
+                      Rule IDs: tier/<tier>/policy/<kind>/[<ns>/]<name>/<direction>/<index>, \
+                      tier/<tier>/end-of-tier-deny, profile/<name>/<direction>/<index>, \
+                      no-profile-deny, loopback-allow."
+    )]
+    Explain(crate::commands::explain::ExplainArgs),
     /// Display the version of this binary.
     Version(VersionArgs),
 }

@@ -2,12 +2,14 @@
 //! messages and table columns, over the calico-rs datastore (embedded store or etcd v3).
 //!
 //! ```text
-//! main ── cli (clap) ── commands::{crud, delete, get, patch, label, validate, version, ipam}
+//! main ── cli (clap) ── commands::{crud, delete, get, patch, label, validate, version, ipam,
+//!                                   explain}
 //!                          │  input (-f files/dirs/stdin → documents)
 //!                          │  precheck (decode + defaults + validation + tiers, all or nothing)
 //!                          │  session (config, connect, version check, namespaces)
 //!                          ├─ calico_client::Client ── datastore backend
 //!                          ├─ ipam: calico_client::{ipam_store::ClientIpam, ipam_gc}
+//!                          ├─ explain: calico_policy::{Model, evaluate, explain::render}
 //!                          └─ report (Calico's result messages) / output (tables, YAML, JSON)
 //! ```
 //!
@@ -88,6 +90,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Label(a) => commands::label::run(&g, a),
         Command::Validate(a) => commands::validate::run(&a.file.file_args()),
         Command::Ipam(a) => commands::ipam::run(&g, a),
+        Command::Explain(a) => commands::explain::run(&g, a),
         Command::Version(a) => commands::version::run(&g, a.client),
     }
 }

@@ -194,10 +194,16 @@ impl BackendEntity {
             out.push_str(&format!(" {side}.notNets={}", list(&v)));
         }
         if let Some(s) = &self.selector {
-            out.push_str(&format!(" {side}.selector=({s})"));
+            out.push_str(&format!(
+                " {side}.selector={}",
+                parenthesized(&s.to_string())
+            ));
         }
         if let Some(s) = &self.not_selector {
-            out.push_str(&format!(" {side}.notSelector=({s})"));
+            out.push_str(&format!(
+                " {side}.notSelector={}",
+                parenthesized(&s.to_string())
+            ));
         }
         if !self.ports.is_empty() {
             let v: Vec<String> = self.ports.iter().map(ToString::to_string).collect();
@@ -208,4 +214,27 @@ impl BackendEntity {
             out.push_str(&format!(" {side}.notPorts={}", list(&v)));
         }
     }
+}
+
+/// `s` wrapped in parentheses unless one pair already encloses all of it.
+fn parenthesized(s: &str) -> String {
+    let mut depth = 0usize;
+    let mut in_quote: Option<char> = None;
+    for (i, c) in s.char_indices() {
+        match (in_quote, c) {
+            (Some(q), c) if c == q => in_quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => in_quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 && i + 1 < s.len() {
+                    return format!("({s})");
+                }
+            }
+            (None, _) if depth == 0 => return format!("({s})"),
+            _ => {}
+        }
+    }
+    s.to_string()
 }

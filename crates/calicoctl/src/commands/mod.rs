@@ -4,6 +4,7 @@
 
 pub mod crud;
 pub mod delete;
+pub mod explain;
 pub mod get;
 pub mod ipam;
 pub mod label;
