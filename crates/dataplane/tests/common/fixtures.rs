@@ -7,8 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use calico_api::Action;
 use calico_calc::messages::{
     DataplaneMessage, EncapType, EndOfTierAction, EntityMatch, IpSetMember, IpSetType,
-    LocalEndpoint, Pool, PolicyId, PolicyRules, PortRange, Route, RouteType, Rule, TierInfo,
-    Vtep,
+    LocalEndpoint, PolicyId, PolicyRules, Pool, PortRange, Route, RouteType, Rule, TierInfo, Vtep,
 };
 use calico_policy::{Direction, EndpointId, EndpointKind, PolicyKey, PolicyKind, RuleId};
 use ipnet::IpNet;
@@ -96,7 +95,12 @@ pub fn profile(id: &str, inbound: Vec<Rule>, outbound: Vec<Rule>) -> DataplaneMe
     }
 }
 
-pub fn tier(name: &str, ingress: &[&PolicyId], egress: &[&PolicyId], eot: EndOfTierAction) -> TierInfo {
+pub fn tier(
+    name: &str,
+    ingress: &[&PolicyId],
+    egress: &[&PolicyId],
+    eot: EndOfTierAction,
+) -> TierInfo {
     TierInfo {
         name: name.into(),
         ingress_policies: ingress.iter().map(|p| (*p).clone()).collect(),
@@ -105,7 +109,14 @@ pub fn tier(name: &str, ingress: &[&PolicyId], egress: &[&PolicyId], eot: EndOfT
     }
 }
 
-pub fn endpoint(ns: &str, name: &str, iface: &str, ip: &str, tiers: Vec<TierInfo>, profiles: &[&str]) -> DataplaneMessage {
+pub fn endpoint(
+    ns: &str,
+    name: &str,
+    iface: &str,
+    ip: &str,
+    tiers: Vec<TierInfo>,
+    profiles: &[&str],
+) -> DataplaneMessage {
     DataplaneMessage::WorkloadEndpointUpdate {
         id: epid(ns, name),
         endpoint: LocalEndpoint {
