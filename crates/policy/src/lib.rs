@@ -37,7 +37,11 @@ pub use error::ModelError;
 pub use eval::{DirectionTrace, Step, Verdict, evaluate, evaluate_direction};
 pub use ids::{Direction, EndpointId, EndpointKind, PolicyKey, PolicyKind, RuleId};
 pub use matching::{Mismatch, match_rule, selector_matches};
-pub use model::{Endpoint, Member, Model, NamedPort, NetSet, Policy, ProfileInfo, TierInfo};
+pub use model::{
+    Endpoint, Member, Model, NamedPort, NetSet, Policy, ProfileInfo, TierInfo,
+    endpoint_from_resource, net_set_from_resource, policy_from_resource, profile_from_resource,
+    service_account_profile, tier_from_resource,
+};
 pub use packet::Packet;
 pub use program::{
     CompiledRule, DirectionProgram, EndOfTier, EndpointProgram, PolicyProgram, ProfileProgram,

@@ -166,35 +166,15 @@ impl Model {
         let mut pods = Vec::new();
         for r in resources {
             match r {
-                Resource::Tier(t) => {
-                    let name = t.metadata.name.clone();
-                    let well_known = calico_api::well_known_tier(&name);
-                    m.tiers.insert(
-                        name.clone(),
-                        TierInfo {
-                            name,
-                            order: t.spec.order.or(well_known.map(|w| w.0)),
-                            default_action: match t.spec.default_action {
-                                Some(Action::Pass) => Action::Pass,
-                                _ => Action::Deny,
-                            },
-                            valid: true,
-                        },
-                    );
+                Resource::Tier(_) => {
+                    if let Some(t) = tier_from_resource(r) {
+                        m.tiers.insert(t.name.clone(), t);
+                    }
                 }
-                Resource::Profile(p) => {
-                    let info = profile(&p.metadata.name, &p.spec.ingress, &p.spec.egress)?;
-                    m.profiles.insert(
-                        p.metadata.name.clone(),
-                        ProfileInfo {
-                            labels_to_apply: p.spec.labels_to_apply.clone(),
-                            ..info
-                        },
-                    );
-                }
-                Resource::Namespace(ns) => {
-                    let (name, info) = endpoints::namespace_profile(ns);
-                    m.profiles.insert(name, info);
+                Resource::Profile(_) | Resource::Namespace(_) => {
+                    if let Some(p) = profile_from_resource(r)? {
+                        m.profiles.insert(p.name.clone(), p);
+                    }
                 }
                 Resource::NetworkSet(n) => {
                     m.net_sets
@@ -268,8 +248,9 @@ impl Model {
         self.net_sets = sets;
     }
 
-    /// `own` labels over the `labelsToApply` of `profiles` (earlier profiles win).
-    fn inherit(
+    /// `own` labels over the `labelsToApply` of `profiles` (earlier profiles win): an
+    /// endpoint's or network set's effective labels.
+    pub fn inherit(
         &self,
         own: &BTreeMap<String, String>,
         profiles: &[String],
@@ -324,17 +305,26 @@ impl Model {
         tiers
     }
 
-    /// The policies of `tier` in evaluation order: by order (`None` last), then name,
-    /// namespace and kind.
+    /// The policies of `tier` in evaluation order: by order (`None` last), ties broken by
+    /// the string `<name>/<namespace>/<kind>` as Felix's `PolKVLess` does (so `a-b` sorts
+    /// before `a`, `-` being below `/`).
     pub fn ordered_policies(&self, tier: &str) -> Vec<&Policy> {
-        let mut ps: Vec<&Policy> = self.policies.iter().filter(|p| p.tier == tier).collect();
-        ps.sort_by(|a, b| {
-            cmp_order(a.order, b.order)
-                .then_with(|| a.key.name.cmp(&b.key.name))
-                .then_with(|| a.key.namespace.cmp(&b.key.namespace))
-                .then_with(|| a.key.kind.kind_name().cmp(b.key.kind.kind_name()))
-        });
-        ps
+        let mut ps: Vec<(String, &Policy)> = self
+            .policies
+            .iter()
+            .filter(|p| p.tier == tier)
+            .map(|p| {
+                let tie = format!(
+                    "{}/{}/{}",
+                    p.key.name,
+                    p.key.namespace,
+                    p.key.kind.kind_name()
+                );
+                (tie, p)
+            })
+            .collect();
+        ps.sort_by(|(ta, a), (tb, b)| cmp_order(a.order, b.order).then_with(|| ta.cmp(tb)));
+        ps.into_iter().map(|(_, p)| p).collect()
     }
 }
 
@@ -408,7 +398,11 @@ fn policy_of(r: &Resource) -> Result<Option<Policy>, ModelError> {
             egress: &p.spec.egress,
         },
         Resource::KubernetesNetworkPolicy(k) => {
-            converted = k8s::convert(k);
+            // The API server defaults policyTypes before Calico sees the policy; do the same
+            // for resources that skipped defaulting.
+            let mut k = k.clone();
+            k.spec.policy_types = k.spec.effective_policy_types();
+            converted = k8s::convert(&k);
             let p = &converted;
             PolicyParts {
                 key: key(
@@ -516,5 +510,102 @@ fn build_policy(p: PolicyParts<'_>) -> Result<Policy, ModelError> {
         ingress: rules(p.ingress, ctx, "spec.ingress")?,
         egress: rules(p.egress, ctx, "spec.egress")?,
         key: p.key,
+    })
+}
+
+/// The tier a Tier resource describes (`None` for other kinds). A well-known tier without an
+/// order gets Calico's; a default action other than `Pass` is `Deny`.
+pub fn tier_from_resource(r: &Resource) -> Option<TierInfo> {
+    let Resource::Tier(t) = r else {
+        return None;
+    };
+    let name = t.metadata.name.clone();
+    let well_known = calico_api::well_known_tier(&name);
+    Some(TierInfo {
+        order: t.spec.order.or(well_known.map(|w| w.0)),
+        default_action: match t.spec.default_action {
+            Some(Action::Pass) => Action::Pass,
+            _ => Action::Deny,
+        },
+        valid: true,
+        name,
+    })
+}
+
+/// The backend policy of one policy resource (NetworkPolicy, GlobalNetworkPolicy, their
+/// staged kinds, or a Kubernetes NetworkPolicy, converted as Calico converts it), with
+/// namespace / service-account scoping compiled into its selectors. `Ok(None)` for other
+/// kinds and for staged policies whose `stagedAction` is `Delete`.
+///
+/// # Errors
+/// A selector or CIDR that does not parse, named by resource and field.
+pub fn policy_from_resource(r: &Resource) -> Result<Option<Policy>, ModelError> {
+    policy_of(r)
+}
+
+/// The profile a Profile resource describes, or the `kns.<ns>` profile Calico synthesises
+/// from a Namespace (allow-all, carrying the namespace's labels prefixed `pcns.`). `Ok(None)`
+/// for other kinds. The `ksa.<ns>.<sa>` profiles come from [`service_account_profile`].
+///
+/// # Errors
+/// A selector or CIDR of a profile rule that does not parse.
+pub fn profile_from_resource(r: &Resource) -> Result<Option<ProfileInfo>, ModelError> {
+    match r {
+        Resource::Profile(p) => {
+            let info = profile(&p.metadata.name, &p.spec.ingress, &p.spec.egress)?;
+            Ok(Some(ProfileInfo {
+                labels_to_apply: p.spec.labels_to_apply.clone(),
+                ..info
+            }))
+        }
+        Resource::Namespace(ns) => Ok(Some(endpoints::namespace_profile(ns).1)),
+        _ => Ok(None),
+    }
+}
+
+/// The `ksa.<ns>.<sa>` profile Calico synthesises for a service account (no rules, label
+/// `pcsa.projectcalico.org/name=<sa>`); `None` for a name of another form.
+pub fn service_account_profile(name: &str) -> Option<ProfileInfo> {
+    endpoints::service_account_profile(name)
+}
+
+/// The network set of a NetworkSet (named `<ns>/<name>`, labelled with its namespace) or a
+/// GlobalNetworkSet, with its own labels only (see [`Model::inherit`] for the `pcns.` ones).
+/// `Ok(None)` for other kinds.
+///
+/// # Errors
+/// A CIDR that does not parse.
+pub fn net_set_from_resource(r: &Resource) -> Result<Option<NetSet>, ModelError> {
+    match r {
+        Resource::NetworkSet(n) => {
+            endpoints::net_set("NetworkSet", &n.metadata, &n.spec.nets).map(Some)
+        }
+        Resource::GlobalNetworkSet(n) => {
+            endpoints::net_set("GlobalNetworkSet", &n.metadata, &n.spec.nets).map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The endpoint of a WorkloadEndpoint, a HostEndpoint, or a Pod (as KDD converts a running,
+/// scheduled, addressed, non-host-network pod; profiles `kns.<ns>` and `ksa.<ns>.<sa>`).
+/// Labels are the endpoint's own plus the ones Calico adds (`projectcalico.org/namespace`,
+/// `.../orchestrator`, `.../serviceaccount`), without the profiles' inherited labels (see
+/// [`Model::inherit`]). `None` for other kinds and for pods that are not Calico workloads.
+/// A Pod and the WorkloadEndpoint of that pod have the same [`EndpointId`]; the WEP wins in
+/// [`Model::from_resources`].
+pub fn endpoint_from_resource(r: &Resource) -> Option<Endpoint> {
+    let raw = match r {
+        Resource::WorkloadEndpoint(w) => endpoints::from_wep(w),
+        Resource::HostEndpoint(h) => endpoints::from_hep(h),
+        Resource::Pod(p) => endpoints::from_pods(&[p], &[]).into_iter().next()?,
+        _ => return None,
+    };
+    Some(Endpoint {
+        id: raw.id,
+        labels: raw.labels,
+        ips: raw.ips,
+        profiles: raw.profiles,
+        ports: raw.ports,
     })
 }
