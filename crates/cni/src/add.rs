@@ -9,7 +9,8 @@ use ipnet::IpNet;
 
 use crate::context::{Deps, Invocation};
 use crate::dataplane::{
-    GATEWAY_V4, NetworkingSpec, Pair, configure_pair, do_networking, host_prefix, remove_veth,
+    GATEWAY_V4, NetworkingSpec, Pair, configure_pair_parallel, do_networking, host_prefix,
+    remove_veth,
 };
 use crate::error::{CODE_INVALID_ENV, CniError};
 use crate::ipam::IpamRequest;
@@ -384,12 +385,12 @@ fn add_steps(
                 routes,
                 ..early_spec
             };
-            // The pair (and so the MAC) exists already: configure it while the endpoint is
-            // written.
+            // The pair (and so the MAC) exists already: configure both ends while the
+            // endpoint is written.
             let wep = wep_for(&spec.host_if, pair.container_mac.to_string());
             let (net, put) = std::thread::scope(|sc| {
                 let h = sc.spawn(|| {
-                    let net = configure_pair(deps.ops, &spec, &pair);
+                    let net = configure_pair_parallel(deps.ops, &spec, &pair);
                     deps.log.debug("veth pair configured");
                     net
                 });

@@ -6,6 +6,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use calico_linux::{LinuxError, MacAddr, NetOps, Route, RouteScope, VethSpec};
 use ipnet::IpNet;
@@ -135,37 +136,107 @@ pub fn create_pair(ops: &dyn NetOps, spec: &NetworkingSpec, up: bool) -> Result<
 }
 
 /// Second half of [`do_networking`]: addresses, routes and sysctls on a pair from
-/// [`create_pair`].
+/// [`create_pair`]: the container end's, then the host end's.
 pub fn configure_pair(
     ops: &dyn NetOps,
     spec: &NetworkingSpec,
     pair: &Pair,
 ) -> Result<Networked, CniError> {
+    let go = AtomicBool::new(false);
+    container_side(ops, spec, pair, &go).map_err(stopped_is_internal)?;
+    host_side(ops, spec, pair, &go).map_err(stopped_is_internal)?;
+    Ok(Networked {
+        host_if: spec.host_if.clone(),
+        container_mac: pair.container_mac,
+    })
+}
+
+/// [`configure_pair`] with the container end's and the host end's steps run at the same
+/// time, on two threads (they touch different namespaces and links). When one side fails
+/// the other stops at its next step; the first real failure is returned.
+pub fn configure_pair_parallel(
+    ops: &dyn NetOps,
+    spec: &NetworkingSpec,
+    pair: &Pair,
+) -> Result<Networked, CniError> {
+    let stop = AtomicBool::new(false);
+    let (cont, host) = std::thread::scope(|sc| {
+        let host = sc.spawn(|| {
+            let r = host_side(ops, spec, pair, &stop);
+            if r.is_err() {
+                stop.store(true, Ordering::SeqCst);
+            }
+            r
+        });
+        let cont = container_side(ops, spec, pair, &stop);
+        if cont.is_err() {
+            stop.store(true, Ordering::SeqCst);
+        }
+        let host = host.join().unwrap_or_else(|_| {
+            Err(Some(CniError::internal(
+                "the host-side networking thread panicked",
+            )))
+        });
+        (cont, host)
+    });
+    match (cont, host) {
+        (Ok(()), Ok(())) => Ok(Networked {
+            host_if: spec.host_if.clone(),
+            container_mac: pair.container_mac,
+        }),
+        (Err(Some(e)), _) | (_, Err(Some(e))) => Err(e),
+        (Err(None), _) | (_, Err(None)) => Err(stopped_is_internal(None)),
+    }
+}
+
+/// A side's failure: `None` when it stopped because the other side failed.
+type SideResult = Result<(), Option<CniError>>;
+
+fn stopped_is_internal(e: Option<CniError>) -> CniError {
+    e.unwrap_or_else(|| CniError::internal("networking stopped"))
+}
+
+fn go_on(stop: &AtomicBool) -> SideResult {
+    if stop.load(Ordering::SeqCst) {
+        Err(None)
+    } else {
+        Ok(())
+    }
+}
+
+/// The container end: IPv6 sysctls (before the link comes up), up, routes via the gateway,
+/// addresses, forwarding.
+fn container_side(
+    ops: &dyn NetOps,
+    spec: &NetworkingSpec,
+    pair: &Pair,
+    stop: &AtomicBool,
+) -> SideResult {
     let has_v4 = spec.ips.iter().any(|i| i.addr().is_ipv4());
     let has_v6 = spec.ips.iter().any(|i| i.addr().is_ipv6());
-    let (host, cont) = (spec.host_ns.as_path(), spec.container_ns.as_path());
-    let (hif, cif) = (spec.host_if.as_str(), spec.container_if.as_str());
+    let cont = spec.container_ns.as_path();
+    let cif = spec.container_if.as_str();
     if has_v6 {
         // DAD delays the address by up to a second on a point-to-point link that cannot
         // have a duplicate (set before the links come up, as Calico does).
         sysctl(ops, cont, format!("net/ipv6/conf/{cif}/accept_dad"), "0")?;
-        sysctl(ops, host, format!("net/ipv6/conf/{hif}/accept_dad"), "0")?;
         for c in ["all", "default", "lo"] {
+            go_on(stop)?;
             sysctl(ops, cont, format!("net/ipv6/conf/{c}/disable_ipv6"), "0")?;
         }
-        sysctl(ops, host, format!("net/ipv6/conf/{hif}/disable_ipv6"), "0")?;
     }
     if !pair.up {
-        for (ns, name) in [(host, hif), (cont, cif)] {
-            ops.set_link_up(ns, name)
-                .map_err(|e| kernel_error(&format!("failed to set {name} up"), e))?;
-        }
+        go_on(stop)?;
+        ops.set_link_up(cont, cif)
+            .map_err(|e| kernel_error(&format!("failed to set {cif} up"), e))?;
     }
     if has_v4 {
+        go_on(stop)?;
         let gw = IpNet::from(IpAddr::V4(GATEWAY_V4));
         ops.add_route(cont, &Route::link(gw, cif))
             .map_err(|e| kernel_error("failed to add route inside the container", e))?;
         for r in spec.routes.iter().filter(|r| r.addr().is_ipv4()) {
+            go_on(stop)?;
             ops.add_route(cont, &Route::via(*r, IpAddr::V4(GATEWAY_V4), cif))
                 .map_err(|e| {
                     kernel_error(
@@ -177,6 +248,7 @@ pub fn configure_pair(
     }
     if has_v6 {
         for r in spec.routes.iter().filter(|r| r.addr().is_ipv6()) {
+            go_on(stop)?;
             let route = Route {
                 dst: *r,
                 gateway: Some(IpAddr::V6(HOST_LINK_LOCAL_V6)),
@@ -192,17 +264,44 @@ pub fn configure_pair(
         }
     }
     for ip in &spec.ips {
+        go_on(stop)?;
         ops.add_address(cont, cif, *ip)
             .map_err(|e| kernel_error(&format!("failed to add IP addr {ip} to {cif}"), e))?;
     }
     let fwd = if spec.allow_ip_forwarding { "1" } else { "0" };
     if has_v4 {
+        go_on(stop)?;
         sysctl(ops, cont, "net/ipv4/ip_forward".into(), fwd)?;
     }
     if has_v6 {
+        go_on(stop)?;
         sysctl(ops, cont, "net/ipv6/conf/all/forwarding".into(), fwd)?;
     }
+    Ok(())
+}
 
+/// The host end: IPv6 sysctls (before the link comes up), up, proxy ARP / NDP and
+/// forwarding sysctls, the route to each pod address.
+fn host_side(
+    ops: &dyn NetOps,
+    spec: &NetworkingSpec,
+    pair: &Pair,
+    stop: &AtomicBool,
+) -> SideResult {
+    let has_v4 = spec.ips.iter().any(|i| i.addr().is_ipv4());
+    let has_v6 = spec.ips.iter().any(|i| i.addr().is_ipv6());
+    let host = spec.host_ns.as_path();
+    let hif = spec.host_if.as_str();
+    if has_v6 {
+        sysctl(ops, host, format!("net/ipv6/conf/{hif}/accept_dad"), "0")?;
+        go_on(stop)?;
+        sysctl(ops, host, format!("net/ipv6/conf/{hif}/disable_ipv6"), "0")?;
+    }
+    if !pair.up {
+        go_on(stop)?;
+        ops.set_link_up(host, hif)
+            .map_err(|e| kernel_error(&format!("failed to set {hif} up"), e))?;
+    }
     let mut host_sysctls = Vec::new();
     if has_v4 {
         host_sysctls.extend([
@@ -218,17 +317,16 @@ pub fn configure_pair(
             (format!("net/ipv6/conf/{hif}/forwarding"), "1"),
         ]);
     }
+    go_on(stop)?;
     sysctls(ops, host, &host_sysctls)?;
     // Calico only warns when this one fails (IPv6 may be off on the host).
     let _ = ops.set_sysctl(host, &format!("net/ipv6/conf/{hif}/accept_ra"), "0");
 
     for ip in &spec.ips {
+        go_on(stop)?;
         setup_host_route(ops, host, hif, *ip)?;
     }
-    Ok(Networked {
-        host_if: hif.into(),
-        container_mac: pair.container_mac,
-    })
+    Ok(())
 }
 
 fn nix_eexist() -> i32 {

@@ -48,22 +48,6 @@ impl LinuxError {
     pub fn is_exists(&self) -> bool {
         self.errno() == Some(nix::errno::Errno::EEXIST as i32)
     }
-
-    pub(crate) fn netlink(op: impl Into<String>, e: rtnetlink::Error) -> Self {
-        let errno = match &e {
-            rtnetlink::Error::NetlinkError(m) => m.code.map(|c| c.get().abs()),
-            _ => None,
-        };
-        let message = match errno {
-            Some(n) => nix::errno::Errno::from_raw(n).desc().to_string(),
-            None => e.to_string(),
-        };
-        LinuxError::Netlink {
-            op: op.into(),
-            errno,
-            message,
-        }
-    }
 }
 
 pub type Result<T, E = LinuxError> = std::result::Result<T, E>;

@@ -1,14 +1,22 @@
-//! [`Kernel`]: [`NetOps`] over rtnetlink, one worker thread per namespace touched.
+//! [`Kernel`]: [`NetOps`] over rtnetlink, with one blocking netlink socket per namespace.
+//!
+//! A netlink socket acts in the network namespace of the thread that created it, whichever
+//! thread uses it later. The socket of a namespace the calling thread is already in (the
+//! node's, for the CNI plugin) is opened right there; for any other namespace a worker thread
+//! enters it, opens the socket and hands it back, and stays to write that namespace's sysctls
+//! (`/proc/sys/net` shows the namespace of the thread that opens the file). Requests are then
+//! plain send/receive calls from the caller's thread; requests to one namespace take turns,
+//! requests to different namespaces run in parallel.
 
 use std::collections::HashMap;
+use std::fs::File;
 use std::net::IpAddr;
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use futures::TryStreamExt;
 use ipnet::IpNet;
-use netlink_packet_route::AddressFamily;
 use netlink_packet_route::address::AddressAttribute;
 use netlink_packet_route::link::{
     InfoData, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
@@ -20,21 +28,29 @@ use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope as NlScope,
     RouteType,
 };
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use nix::errno::Errno;
-use rtnetlink::{Handle, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder};
+use rtnetlink::packet_core::{NLM_F_CREATE, NLM_F_DUMP, NLM_F_ECHO, NLM_F_EXCL, NLM_F_REPLACE};
+use rtnetlink::{
+    AddressMessageBuilder, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder,
+};
 
-use crate::netns::{netns_exists, open_netns};
-use crate::worker::{Ctx, Worker};
+use crate::netns::open_netns_file;
+use crate::nl::{NlError, NlSocket};
+use crate::worker::{SocketReply, Worker};
 use crate::{
     Link, LinuxError, MacAddr, Neighbour, NetOps, Result, Route, RouteScope, VethPair, VethSpec,
     sysctl_path,
 };
 
-/// The real kernel. Workers are started on first use of a namespace and stopped on drop, so
-/// drop a `Kernel` before expecting a namespace it touched to disappear.
+const CREATE: u16 = NLM_F_CREATE | NLM_F_EXCL;
+
+/// The real kernel. A namespace's socket (and worker thread, if it needs one) is opened on
+/// first use and closed on drop (or [`Kernel::release`]), so drop a `Kernel` before expecting
+/// a namespace it touched to disappear.
 #[derive(Default)]
 pub struct Kernel {
-    workers: Mutex<HashMap<PathBuf, Arc<Worker>>>,
+    namespaces: Mutex<HashMap<PathBuf, Arc<Ns>>>,
 }
 
 impl std::fmt::Debug for Kernel {
@@ -43,66 +59,258 @@ impl std::fmt::Debug for Kernel {
     }
 }
 
+/// Identity of a network namespace: the device and inode of its nsfs file.
+type NsId = (u64, u64);
+
+/// The calling thread's network namespace.
+fn current_netns() -> Option<NsId> {
+    std::fs::metadata("/proc/thread-self/ns/net")
+        .ok()
+        .map(|m| (m.dev(), m.ino()))
+}
+
+enum Sock {
+    Unopened,
+    /// A worker is opening it.
+    Pending(SocketReply),
+    Ready(NlSocket),
+    Failed(String),
+}
+
+/// One namespace: its handle, its socket, and its worker (only for a namespace other than the
+/// caller's).
+struct Ns {
+    path: PathBuf,
+    file: File,
+    id: NsId,
+    sock: Mutex<Sock>,
+    worker: Mutex<Option<Worker>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Ns {
+    fn open(path: &Path) -> Result<Self> {
+        let file = open_netns_file(path)?;
+        let meta = file.metadata().map_err(|source| LinuxError::Netns {
+            path: path.into(),
+            source,
+        })?;
+        Ok(Ns {
+            path: path.into(),
+            file,
+            id: (meta.dev(), meta.ino()),
+            sock: Mutex::new(Sock::Unopened),
+            worker: Mutex::new(None),
+        })
+    }
+
+    /// Whether the calling thread is in this namespace.
+    fn is_current(&self) -> bool {
+        current_netns() == Some(self.id)
+    }
+
+    /// Start the worker if there is none; returns the socket reply of a new worker.
+    fn start_worker(&self, worker: &mut Option<Worker>) -> Result<Option<SocketReply>> {
+        if worker.is_some() {
+            return Ok(None);
+        }
+        let file = self.file.try_clone().map_err(|source| LinuxError::Netns {
+            path: self.path.clone(),
+            source,
+        })?;
+        let (w, reply) = Worker::spawn(&self.path, file)?;
+        *worker = Some(w);
+        Ok(Some(reply))
+    }
+
+    /// Begin opening the socket in the background (a worker), unless the caller is in the
+    /// namespace (then it is opened on first use, which is cheap).
+    fn prepare(&self) {
+        let mut sock = lock(&self.sock);
+        if !matches!(*sock, Sock::Unopened) || self.is_current() {
+            return;
+        }
+        if let Ok(Some(reply)) = self.start_worker(&mut lock(&self.worker)) {
+            *sock = Sock::Pending(reply);
+        }
+    }
+
+    /// The namespace's socket, opened if need be, held for one or more requests.
+    fn socket(&self) -> Result<SockGuard<'_>> {
+        let mut sock = lock(&self.sock);
+        if matches!(*sock, Sock::Unopened) {
+            *sock = if self.is_current() {
+                match NlSocket::open() {
+                    Ok(s) => Sock::Ready(s),
+                    Err(e) => Sock::Failed(format!("netlink socket: {e}")),
+                }
+            } else {
+                match self.start_worker(&mut lock(&self.worker))? {
+                    Some(reply) => Sock::Pending(reply),
+                    None => Sock::Failed("the namespace worker has no socket".into()),
+                }
+            };
+        }
+        if let Sock::Pending(reply) = &*sock {
+            *sock = match reply.recv() {
+                Ok(Ok(s)) => Sock::Ready(s),
+                Ok(Err(e)) => Sock::Failed(e.to_string()),
+                Err(_) => Sock::Failed("the namespace worker stopped".into()),
+            };
+        }
+        match &*sock {
+            Sock::Ready(_) => Ok(SockGuard {
+                guard: sock,
+                ns: &self.path,
+            }),
+            Sock::Failed(e) => Err(LinuxError::Worker(format!(
+                "network namespace {}: {e}",
+                self.path.display()
+            ))),
+            Sock::Unopened | Sock::Pending(_) => Err(LinuxError::Worker(format!(
+                "network namespace {}: no netlink socket",
+                self.path.display()
+            ))),
+        }
+    }
+
+    /// Run `f` inside the namespace: right here when the caller is in it, else on the worker.
+    fn inside<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> Result<T> + Send + 'static,
+    {
+        if self.is_current() {
+            return f();
+        }
+        {
+            let worker = lock(&self.worker);
+            if let Some(w) = worker.as_ref() {
+                return w.run(f);
+            }
+        }
+        {
+            // Same lock order as `socket`: the socket's state, then the worker.
+            let mut sock = lock(&self.sock);
+            let mut worker = lock(&self.worker);
+            if let Some(reply) = self.start_worker(&mut worker)? {
+                // The socket was not asked for yet: keep the worker's answer for when it is.
+                if matches!(*sock, Sock::Unopened) {
+                    *sock = Sock::Pending(reply);
+                }
+            }
+        }
+        match lock(&self.worker).as_ref() {
+            Some(w) => w.run(f),
+            None => Err(LinuxError::Worker("no namespace worker".into())),
+        }
+    }
+}
+
+/// A namespace's socket, locked for the caller.
+struct SockGuard<'a> {
+    guard: MutexGuard<'a, Sock>,
+    ns: &'a Path,
+}
+
+impl SockGuard<'_> {
+    fn request(
+        &mut self,
+        msg: RouteNetlinkMessage,
+        flags: u16,
+    ) -> std::result::Result<Vec<RouteNetlinkMessage>, NlError> {
+        match &mut *self.guard {
+            Sock::Ready(s) => s.request(msg, flags),
+            _ => Err(NlError::Other("no netlink socket".into())),
+        }
+    }
+
+    /// The link called `name`, if any.
+    fn find_link(&mut self, name: &str) -> Result<Option<LinkMessage>> {
+        let msg = LinkUnspec::new_with_name(name).build();
+        match self.request(RouteNetlinkMessage::GetLink(msg), 0) {
+            Ok(answers) => Ok(answers.into_iter().find_map(|m| match m {
+                RouteNetlinkMessage::NewLink(l) => Some(l),
+                _ => None,
+            })),
+            Err(NlError::Errno(n)) if n == Errno::ENODEV as i32 => Ok(None),
+            Err(e) => Err(e.into_linux(format!("get link {name}"))),
+        }
+    }
+
+    fn link_index(&mut self, name: &str) -> Result<u32> {
+        match self.find_link(name)? {
+            Some(m) => Ok(m.header.index),
+            None => Err(LinuxError::LinkNotFound {
+                ns: self.ns.into(),
+                name: name.into(),
+            }),
+        }
+    }
+
+    fn all_links(&mut self) -> Result<Vec<Link>> {
+        let answers = self
+            .request(
+                RouteNetlinkMessage::GetLink(LinkMessage::default()),
+                NLM_F_DUMP,
+            )
+            .map_err(|e| e.into_linux("list links"))?;
+        Ok(answers
+            .iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewLink(l) => Some(to_link(l)),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Set the link `name` up. A missing link is [`LinuxError::LinkNotFound`].
+    fn set_up(&mut self, name: &str) -> Result<()> {
+        let msg = LinkUnspec::new_with_name(name).up().build();
+        match self.request(RouteNetlinkMessage::SetLink(msg), 0) {
+            Ok(_) => Ok(()),
+            Err(NlError::Errno(n)) if n == Errno::ENODEV as i32 => Err(LinuxError::LinkNotFound {
+                ns: self.ns.into(),
+                name: name.into(),
+            }),
+            Err(e) => Err(e.into_linux(format!("set {name} up"))),
+        }
+    }
+
+    /// Delete the link `name`; `Ok(false)` when there is none.
+    fn delete(&mut self, name: &str) -> Result<bool> {
+        let msg = LinkUnspec::new_with_name(name).build();
+        match self.request(RouteNetlinkMessage::DelLink(msg), 0) {
+            Ok(_) => Ok(true),
+            Err(NlError::Errno(n)) if n == Errno::ENODEV as i32 => Ok(false),
+            Err(e) => Err(e.into_linux(format!("delete link {name}"))),
+        }
+    }
+}
+
 impl Kernel {
     pub fn new() -> Self {
         Self::default()
     }
 
-    fn worker(&self, ns: &Path) -> Result<Arc<Worker>> {
-        let mut map = self
-            .workers
-            .lock()
-            .map_err(|_| LinuxError::Worker("worker table poisoned".into()))?;
-        if let Some(w) = map.get(ns) {
-            return Ok(w.clone());
+    fn ns(&self, path: &Path) -> Result<Arc<Ns>> {
+        let mut map = lock(&self.namespaces);
+        if let Some(ns) = map.get(path) {
+            return Ok(ns.clone());
         }
-        let w = Arc::new(Worker::spawn(ns)?);
-        map.insert(ns.to_path_buf(), w.clone());
-        Ok(w)
+        let ns = Arc::new(Ns::open(path)?);
+        map.insert(path.to_path_buf(), ns.clone());
+        Ok(ns)
     }
 
-    /// Stop the worker of `ns`, if any (so the namespace is no longer held by this process).
+    /// Close the socket (and stop the worker) of `ns`, if any, so the namespace is no longer
+    /// held by this process.
     pub fn release(&self, ns: &Path) {
-        if let Ok(mut map) = self.workers.lock() {
-            map.remove(ns);
-        }
-    }
-
-    /// Run an async netlink job in `ns`.
-    fn nl<T, F, Fut>(&self, ns: &Path, f: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(Handle, PathBuf) -> Fut + Send + 'static,
-        Fut: Future<Output = Result<T>>,
-    {
-        let path = ns.to_path_buf();
-        self.worker(ns)?
-            .run(move |ctx: &Ctx| ctx.rt.block_on(f(ctx.handle.clone(), path)))
-    }
-}
-
-async fn find_link(h: &Handle, name: &str) -> Result<Option<LinkMessage>> {
-    let mut s = h.link().get().match_name(name.to_string()).execute();
-    match s.try_next().await {
-        Ok(m) => Ok(m),
-        Err(e) => {
-            let err = LinuxError::netlink(format!("get link {name}"), e);
-            if err.errno() == Some(Errno::ENODEV as i32) {
-                Ok(None)
-            } else {
-                Err(err)
-            }
-        }
-    }
-}
-
-async fn link_index(h: &Handle, ns: &Path, name: &str) -> Result<u32> {
-    match find_link(h, name).await? {
-        Some(m) => Ok(m.header.index),
-        None => Err(LinuxError::LinkNotFound {
-            ns: ns.into(),
-            name: name.into(),
-        }),
+        let gone = lock(&self.namespaces).remove(ns);
+        drop(gone);
     }
 }
 
@@ -131,16 +339,6 @@ fn to_link(m: &LinkMessage) -> Link {
         }
     }
     l
-}
-
-async fn all_links(h: &Handle) -> Result<Vec<Link>> {
-    h.link()
-        .get()
-        .execute()
-        .map_ok(|m| to_link(&m))
-        .try_collect()
-        .await
-        .map_err(|e| LinuxError::netlink("list links", e))
 }
 
 fn nl_scope(s: RouteScope) -> NlScope {
@@ -238,269 +436,266 @@ fn neighbour_of(m: &NeighbourMessage, dev: &str) -> Option<Neighbour> {
 
 impl NetOps for Kernel {
     fn netns_exists(&self, ns: &Path) -> bool {
-        netns_exists(ns)
+        crate::netns::netns_exists(ns)
     }
 
     fn prepare(&self, namespaces: &[&Path]) {
         for ns in namespaces {
-            let _ = self.worker(ns);
+            if let Ok(ns) = self.ns(ns) {
+                ns.prepare();
+            }
         }
     }
 
     fn create_veth(&self, spec: &VethSpec) -> Result<VethPair> {
-        let host_ns_file = open_netns(&spec.host_ns)?;
-        let s = spec.clone();
-        let (container_index, container_mac) =
-            self.nl(&spec.container_ns, move |h, ns| async move {
-                let mut peer = LinkMessageBuilder::<LinkUnspec>::new()
-                    .name(s.host_if.clone())
-                    .setns_by_fd(host_ns_file.as_raw_fd());
-                let mut b = LinkVeth::new(&s.container_if, &s.host_if);
-                if s.up {
-                    b = b.up();
-                }
-                if let Some(mtu) = s.mtu {
-                    peer = peer.mtu(mtu);
-                    b = b.mtu(mtu);
-                }
-                if let Some(mac) = s.host_mac {
-                    peer = peer.address(mac.0.to_vec());
-                }
-                if let Some(mac) = s.container_mac {
-                    b = b.address(mac.0.to_vec());
-                }
-                let msg = b
-                    .set_info_data(InfoData::Veth(InfoVeth::Peer(peer.build())))
-                    .build();
-                h.link().add(msg).execute().await.map_err(|e| {
-                    LinuxError::netlink(
-                        format!("create veth {} (peer {})", s.container_if, s.host_if),
-                        e,
-                    )
-                })?;
-                drop(host_ns_file);
-                let m = find_link(&h, &s.container_if).await?.ok_or_else(|| {
-                    LinuxError::LinkNotFound {
-                        ns: ns.clone(),
-                        name: s.container_if.clone(),
-                    }
-                })?;
-                let l = to_link(&m);
-                let mac = l.mac.ok_or_else(|| {
-                    LinuxError::Invalid(format!("{} has no MAC address", s.container_if))
-                })?;
-                Ok((l.index, mac))
+        let host = self.ns(&spec.host_ns)?;
+        let cont = self.ns(&spec.container_ns)?;
+        // Created from the host's namespace: the host end is the device created (up at once
+        // when asked), the container end its peer, created in the container's namespace. A
+        // veth peer cannot be created up (it is opened before the pair is joined: ENOTCONN),
+        // so the container end is set up afterwards, from its own namespace.
+        let mut peer = LinkMessageBuilder::<LinkUnspec>::new()
+            .name(spec.container_if.clone())
+            .setns_by_fd(cont.file.as_raw_fd());
+        let mut b = LinkVeth::new(&spec.host_if, &spec.container_if);
+        if spec.up {
+            b = b.up();
+        }
+        if let Some(mtu) = spec.mtu {
+            peer = peer.mtu(mtu);
+            b = b.mtu(mtu);
+        }
+        if let Some(mac) = spec.host_mac {
+            b = b.address(mac.0.to_vec());
+        }
+        if let Some(mac) = spec.container_mac {
+            peer = peer.address(mac.0.to_vec());
+        }
+        let msg = b
+            .set_info_data(InfoData::Veth(InfoVeth::Peer(peer.build())))
+            .build();
+        let mut hs = host.socket()?;
+        // NLM_F_ECHO: the kernel answers with the new link (its index), where supported.
+        let answers = hs
+            .request(RouteNetlinkMessage::NewLink(msg), CREATE | NLM_F_ECHO)
+            .map_err(|e| {
+                e.into_linux(format!(
+                    "create veth {} (peer {})",
+                    spec.container_if, spec.host_if
+                ))
             })?;
-        let host_if = spec.host_if.clone();
-        let up = spec.up;
-        // The peer cannot be created up in another namespace (the kernel answers ENOTCONN),
-        // so it is set up here, from the host namespace.
-        let host_index = self.nl(&spec.host_ns, move |h, ns| async move {
-            let idx = link_index(&h, &ns, &host_if).await?;
-            if up {
-                h.link()
-                    .set(LinkUnspec::new_with_index(idx).up().build())
-                    .execute()
-                    .await
-                    .map_err(|e| LinuxError::netlink(format!("set {host_if} up"), e))?;
+        let echoed = answers.iter().find_map(|m| match m {
+            RouteNetlinkMessage::NewLink(l) if to_link(l).name == spec.host_if => {
+                Some(l.header.index)
             }
-            Ok(idx)
-        })?;
-        Ok(VethPair {
-            container_index,
-            container_mac,
-            host_index,
-        })
+            _ => None,
+        });
+        let finish = |hs: &mut SockGuard<'_>| -> Result<VethPair> {
+            let host_index = match echoed {
+                Some(i) => i,
+                None => hs.link_index(&spec.host_if)?,
+            };
+            let mut cs = cont.socket()?;
+            if spec.up {
+                cs.set_up(&spec.container_if)?;
+            }
+            let l = cs
+                .find_link(&spec.container_if)?
+                .map(|m| to_link(&m))
+                .ok_or_else(|| LinuxError::LinkNotFound {
+                    ns: spec.container_ns.clone(),
+                    name: spec.container_if.clone(),
+                })?;
+            let container_mac = l.mac.ok_or_else(|| {
+                LinuxError::Invalid(format!("{} has no MAC address", spec.container_if))
+            })?;
+            Ok(VethPair {
+                container_index: l.index,
+                container_mac,
+                host_index,
+            })
+        };
+        let res = finish(&mut hs);
+        if res.is_err() {
+            // Leave nothing half made: deleting one end deletes both.
+            let _ = hs.delete(&spec.host_if);
+        }
+        res
     }
 
     fn link(&self, ns: &Path, name: &str) -> Result<Option<Link>> {
-        let name = name.to_string();
-        self.nl(ns, move |h, _| async move {
-            Ok(find_link(&h, &name).await?.as_ref().map(to_link))
-        })
+        let ns = self.ns(ns)?;
+        let mut s = ns.socket()?;
+        Ok(s.find_link(name)?.as_ref().map(to_link))
     }
 
     fn links(&self, ns: &Path) -> Result<Vec<Link>> {
-        self.nl(ns, move |h, _| async move { all_links(&h).await })
+        self.ns(ns)?.socket()?.all_links()
     }
 
     fn set_link_up(&self, ns: &Path, name: &str) -> Result<()> {
-        let name = name.to_string();
-        self.nl(ns, move |h, ns| async move {
-            let idx = link_index(&h, &ns, &name).await?;
-            h.link()
-                .set(LinkUnspec::new_with_index(idx).up().build())
-                .execute()
-                .await
-                .map_err(|e| LinuxError::netlink(format!("set {name} up"), e))
-        })
+        self.ns(ns)?.socket()?.set_up(name)
     }
 
     fn delete_link(&self, ns: &Path, name: &str) -> Result<bool> {
-        let name = name.to_string();
-        self.nl(ns, move |h, _| async move {
-            let Some(m) = find_link(&h, &name).await? else {
-                return Ok(false);
-            };
-            match h.link().del(m.header.index).execute().await {
-                Ok(()) => Ok(true),
-                Err(e) => {
-                    let err = LinuxError::netlink(format!("delete link {name}"), e);
-                    if err.errno() == Some(Errno::ENODEV as i32) {
-                        Ok(false)
-                    } else {
-                        Err(err)
-                    }
-                }
-            }
-        })
+        self.ns(ns)?.socket()?.delete(name)
     }
 
     fn add_address(&self, ns: &Path, link: &str, addr: IpNet) -> Result<()> {
-        let link = link.to_string();
-        self.nl(ns, move |h, ns| async move {
-            let idx = link_index(&h, &ns, &link).await?;
-            h.address()
-                .add(idx, addr.addr(), addr.prefix_len())
-                .execute()
-                .await
-                .map_err(|e| LinuxError::netlink(format!("add address {addr} to {link}"), e))
-        })
+        let ns = self.ns(ns)?;
+        let mut s = ns.socket()?;
+        let idx = s.link_index(link)?;
+        let msg = match addr.addr() {
+            IpAddr::V4(a) => AddressMessageBuilder::<std::net::Ipv4Addr>::new()
+                .index(idx)
+                .address(a, addr.prefix_len())
+                .build(),
+            IpAddr::V6(a) => AddressMessageBuilder::<std::net::Ipv6Addr>::new()
+                .index(idx)
+                .address(a, addr.prefix_len())
+                .build(),
+        };
+        s.request(RouteNetlinkMessage::NewAddress(msg), CREATE)
+            .map(|_| ())
+            .map_err(|e| e.into_linux(format!("add address {addr} to {link}")))
     }
 
     fn addresses(&self, ns: &Path, link: &str) -> Result<Vec<IpNet>> {
-        let link = link.to_string();
-        self.nl(ns, move |h, ns| async move {
-            let idx = link_index(&h, &ns, &link).await?;
-            let msgs: Vec<_> = h
-                .address()
-                .get()
-                .set_link_index_filter(idx)
-                .execute()
-                .try_collect()
-                .await
-                .map_err(|e| LinuxError::netlink(format!("list addresses of {link}"), e))?;
-            let mut out = Vec::new();
-            for m in msgs {
-                if m.header.index != idx {
-                    continue;
-                }
-                let ip = m.attributes.iter().find_map(|a| match a {
-                    AddressAttribute::Address(ip) => Some(*ip),
-                    _ => None,
-                });
-                if let Some(net) = ip.and_then(|ip| IpNet::new(ip, m.header.prefix_len).ok()) {
-                    out.push(net);
-                }
+        let ns = self.ns(ns)?;
+        let mut s = ns.socket()?;
+        let idx = s.link_index(link)?;
+        let answers = s
+            .request(
+                RouteNetlinkMessage::GetAddress(Default::default()),
+                NLM_F_DUMP,
+            )
+            .map_err(|e| e.into_linux(format!("list addresses of {link}")))?;
+        let mut out = Vec::new();
+        for m in answers {
+            let RouteNetlinkMessage::NewAddress(m) = m else {
+                continue;
+            };
+            if m.header.index != idx {
+                continue;
             }
-            Ok(out)
-        })
+            let ip = m.attributes.iter().find_map(|a| match a {
+                AddressAttribute::Address(ip) => Some(*ip),
+                _ => None,
+            });
+            if let Some(net) = ip.and_then(|ip| IpNet::new(ip, m.header.prefix_len).ok()) {
+                out.push(net);
+            }
+        }
+        Ok(out)
     }
 
     fn add_route(&self, ns: &Path, route: &Route) -> Result<()> {
-        let route = route.clone();
-        self.nl(ns, move |h, ns| async move {
-            let oif = link_index(&h, &ns, &route.dev).await?;
-            h.route()
-                .add(route_message(&route, oif)?)
-                .execute()
-                .await
-                .map_err(|e| LinuxError::netlink(format!("add route {route}"), e))
-        })
+        let ns = self.ns(ns)?;
+        let mut s = ns.socket()?;
+        let oif = s.link_index(&route.dev)?;
+        s.request(
+            RouteNetlinkMessage::NewRoute(route_message(route, oif)?),
+            CREATE,
+        )
+        .map(|_| ())
+        .map_err(|e| e.into_linux(format!("add route {route}")))
     }
 
     fn delete_route(&self, ns: &Path, route: &Route) -> Result<bool> {
-        let route = route.clone();
-        self.nl(ns, move |h, _| async move {
-            let Some(link) = find_link(&h, &route.dev).await? else {
-                return Ok(false);
-            };
-            match h
-                .route()
-                .del(route_message(&route, link.header.index)?)
-                .execute()
-                .await
-            {
-                Ok(()) => Ok(true),
-                Err(e) => {
-                    let err = LinuxError::netlink(format!("delete route {route}"), e);
-                    if err.errno() == Some(Errno::ESRCH as i32) {
-                        Ok(false)
-                    } else {
-                        Err(err)
-                    }
-                }
-            }
-        })
+        let ns = self.ns(ns)?;
+        let mut s = ns.socket()?;
+        let Some(link) = s.find_link(&route.dev)? else {
+            return Ok(false);
+        };
+        match s.request(
+            RouteNetlinkMessage::DelRoute(route_message(route, link.header.index)?),
+            0,
+        ) {
+            Ok(_) => Ok(true),
+            Err(NlError::Errno(n)) if n == Errno::ESRCH as i32 => Ok(false),
+            Err(e) => Err(e.into_linux(format!("delete route {route}"))),
+        }
     }
 
     fn routes(&self, ns: &Path) -> Result<Vec<Route>> {
-        self.nl(ns, move |h, _| async move {
-            let names: HashMap<u32, String> = all_links(&h)
-                .await?
-                .into_iter()
-                .map(|l| (l.index, l.name))
-                .collect();
-            let mut out = Vec::new();
-            for family in [AddressFamily::Inet, AddressFamily::Inet6] {
-                let mut q = RouteMessageBuilder::<IpAddr>::new().build();
-                q.header.address_family = family;
-                let msgs: Vec<_> = h
-                    .route()
-                    .get(q)
-                    .execute()
-                    .try_collect()
-                    .await
-                    .map_err(|e| LinuxError::netlink("list routes", e))?;
-                out.extend(msgs.iter().filter_map(|m| from_route_message(m, &names)));
-            }
-            Ok(out)
-        })
+        let ns = self.ns(ns)?;
+        let mut s = ns.socket()?;
+        let names: HashMap<u32, String> = s
+            .all_links()?
+            .into_iter()
+            .map(|l| (l.index, l.name))
+            .collect();
+        let mut out = Vec::new();
+        for family in [AddressFamily::Inet, AddressFamily::Inet6] {
+            let mut q = RouteMessageBuilder::<IpAddr>::new().build();
+            q.header.address_family = family;
+            let answers = s
+                .request(RouteNetlinkMessage::GetRoute(q), NLM_F_DUMP)
+                .map_err(|e| e.into_linux("list routes"))?;
+            out.extend(answers.iter().filter_map(|m| match m {
+                RouteNetlinkMessage::NewRoute(r) => from_route_message(r, &names),
+                _ => None,
+            }));
+        }
+        Ok(out)
     }
 
     fn add_neighbour(&self, ns: &Path, n: &Neighbour) -> Result<()> {
-        let n = n.clone();
-        self.nl(ns, move |h, ns| async move {
-            let idx = link_index(&h, &ns, &n.dev).await?;
-            let state = if n.permanent {
-                NeighbourState::Permanent
-            } else {
-                NeighbourState::Reachable
-            };
-            h.neighbours()
-                .add(idx, n.ip)
-                .link_layer_address(&n.mac.0)
-                .state(state)
-                .replace()
-                .execute()
-                .await
-                .map_err(|e| LinuxError::netlink(format!("add neighbour {} on {}", n.ip, n.dev), e))
-        })
+        let ns = self.ns(ns)?;
+        let mut s = ns.socket()?;
+        let idx = s.link_index(&n.dev)?;
+        let mut msg = NeighbourMessage::default();
+        msg.header.family = match n.ip {
+            IpAddr::V4(_) => AddressFamily::Inet,
+            IpAddr::V6(_) => AddressFamily::Inet6,
+        };
+        msg.header.ifindex = idx;
+        msg.header.state = if n.permanent {
+            NeighbourState::Permanent
+        } else {
+            NeighbourState::Reachable
+        };
+        msg.header.kind = RouteType::Unspec;
+        msg.attributes
+            .push(NeighbourAttribute::Destination(match n.ip {
+                IpAddr::V4(v4) => NeighbourAddress::Inet(v4),
+                IpAddr::V6(v6) => NeighbourAddress::Inet6(v6),
+            }));
+        msg.attributes
+            .push(NeighbourAttribute::LinkLayerAddress(n.mac.0.to_vec()));
+        s.request(
+            RouteNetlinkMessage::NewNeighbour(msg),
+            NLM_F_CREATE | NLM_F_REPLACE,
+        )
+        .map(|_| ())
+        .map_err(|e| e.into_linux(format!("add neighbour {} on {}", n.ip, n.dev)))
     }
 
     fn neighbours(&self, ns: &Path, link: &str) -> Result<Vec<Neighbour>> {
-        let link = link.to_string();
-        self.nl(ns, move |h, ns| async move {
-            let idx = link_index(&h, &ns, &link).await?;
-            let msgs: Vec<_> = h
-                .neighbours()
-                .get()
-                .execute()
-                .try_collect()
-                .await
-                .map_err(|e| LinuxError::netlink("list neighbours", e))?;
-            Ok(msgs
-                .iter()
-                .filter(|m| m.header.ifindex == idx)
-                .filter_map(|m| neighbour_of(m, &link))
-                .collect())
-        })
+        let ns = self.ns(ns)?;
+        let mut s = ns.socket()?;
+        let idx = s.link_index(link)?;
+        let answers = s
+            .request(
+                RouteNetlinkMessage::GetNeighbour(NeighbourMessage::default()),
+                NLM_F_DUMP,
+            )
+            .map_err(|e| e.into_linux("list neighbours"))?;
+        Ok(answers
+            .iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewNeighbour(m) if m.header.ifindex == idx => {
+                    neighbour_of(m, link)
+                }
+                _ => None,
+            })
+            .collect())
     }
 
     fn set_sysctl(&self, ns: &Path, key: &str, value: &str) -> Result<()> {
         let path = sysctl_path(key)?;
         let (key, value) = (key.to_string(), value.to_string());
-        self.worker(ns)?.run(move |_| {
+        self.ns(ns)?.inside(move || {
             std::fs::write(&path, value.as_bytes())
                 .map_err(|source| LinuxError::Sysctl { key, source })
         })
@@ -511,7 +706,7 @@ impl NetOps for Kernel {
             .iter()
             .map(|(key, value)| Ok((sysctl_path(key)?, key.clone(), value.to_string())))
             .collect::<Result<Vec<_>>>()?;
-        self.worker(ns)?.run(move |_| {
+        self.ns(ns)?.inside(move || {
             for (path, key, value) in writes {
                 std::fs::write(&path, value.as_bytes())
                     .map_err(|source| LinuxError::Sysctl { key, source })?;
@@ -523,7 +718,7 @@ impl NetOps for Kernel {
     fn sysctl(&self, ns: &Path, key: &str) -> Result<String> {
         let path = sysctl_path(key)?;
         let key = key.to_string();
-        self.worker(ns)?.run(move |_| {
+        self.ns(ns)?.inside(move || {
             std::fs::read_to_string(&path)
                 .map(|s| s.trim().to_string())
                 .map_err(|source| LinuxError::Sysctl { key, source })

@@ -6,11 +6,12 @@
 //! memory, records every call and can be told to fail at a chosen call, so rollback logic is
 //! tested without root.
 //!
-//! A netlink socket belongs to the network namespace of the thread that creates it, so
-//! [`Kernel`] runs one worker thread per namespace it touches: the thread `setns(2)`s into
-//! the namespace, builds a current-thread tokio runtime and opens its rtnetlink connection
-//! there. Sysctl writes (`/proc/sys/net/...`) also happen on that thread, because they apply
-//! to the writing thread's namespace. No tokio worker thread ever changes namespace.
+//! A netlink socket belongs to the network namespace of the thread that creates it, for its
+//! whole life, so [`Kernel`] keeps one blocking rtnetlink socket per namespace it touches and
+//! uses it from the calling thread. The socket of the caller's own namespace is opened right
+//! there; for another namespace a worker thread `setns(2)`s into it, opens the socket and
+//! hands it back, and stays to write that namespace's sysctls (`/proc/sys/net/...` shows the
+//! namespace of the thread that opens the file). No other thread ever changes namespace.
 //!
 //! [`NamedNetns`] creates a namespace bound at `/run/netns/NAME` (as `ip netns add` does) and
 //! removes it on drop: tests and tools use it for nodes and pods.
@@ -22,6 +23,7 @@ mod fake;
 mod kernel;
 mod mac;
 mod netns;
+mod nl;
 mod ops;
 mod worker;
 

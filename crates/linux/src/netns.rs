@@ -25,14 +25,23 @@ pub fn netns_exists(path: &Path) -> bool {
 }
 
 /// Open a namespace handle, with a clear error when it does not exist.
-pub(crate) fn open_netns(path: &Path) -> Result<File> {
-    if !netns_exists(path) {
-        return Err(LinuxError::NetnsNotFound { path: path.into() });
+pub(crate) fn open_netns_file(path: &Path) -> Result<File> {
+    let f = File::open(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            LinuxError::NetnsNotFound { path: path.into() }
+        } else {
+            LinuxError::Netns {
+                path: path.into(),
+                source,
+            }
+        }
+    })?;
+    match fstatfs(&f) {
+        Ok(s) if s.filesystem_type() == NSFS_MAGIC || s.filesystem_type() == PROC_SUPER_MAGIC => {
+            Ok(f)
+        }
+        _ => Err(LinuxError::NetnsNotFound { path: path.into() }),
     }
-    File::open(path).map_err(|source| LinuxError::Netns {
-        path: path.into(),
-        source,
-    })
 }
 
 /// A network namespace bound at `/run/netns/NAME`, removed when dropped (also on panic).

@@ -1,25 +1,24 @@
-//! One OS thread per network namespace, holding a current-thread tokio runtime and an
-//! rtnetlink connection opened inside that namespace. Jobs are closures run on that thread.
+//! A thread living in another network namespace: it enters the namespace, opens the
+//! namespace's netlink socket (handed back to [`crate::Kernel`], which then uses it from any
+//! thread) and runs the jobs that must run inside the namespace (sysctl writes: `/proc/sys/net`
+//! is the namespace of the thread that opens the file).
 
-use std::os::fd::AsFd;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use nix::sched::{CloneFlags, setns};
 
-use crate::netns::open_netns;
+use crate::nl::NlSocket;
 use crate::{LinuxError, Result};
 
-/// What a job gets: the runtime to block on and the namespace's rtnetlink handle.
-pub(crate) struct Ctx {
-    pub rt: tokio::runtime::Runtime,
-    pub handle: rtnetlink::Handle,
-}
+type Job = Box<dyn FnOnce(std::result::Result<(), &LinuxError>) + Send>;
 
-type Job = Box<dyn FnOnce(Result<&Ctx, &LinuxError>) + Send>;
+/// The answer a new worker sends once: the namespace's netlink socket.
+pub(crate) type SocketReply = mpsc::Receiver<Result<NlSocket>>;
 
-/// A thread living in one network namespace.
+/// A thread in one network namespace.
 pub(crate) struct Worker {
     ns: PathBuf,
     tx: Option<mpsc::Sender<Job>>,
@@ -27,42 +26,61 @@ pub(crate) struct Worker {
 }
 
 impl Worker {
-    /// Start a worker in `ns`; fails at once if the namespace does not exist. The thread
-    /// enters the namespace and opens its netlink socket in the background: a failure there
-    /// is reported by the first [`Worker::run`].
-    pub fn spawn(ns: &Path) -> Result<Self> {
-        let file = open_netns(ns)?;
+    /// Start a worker in the namespace `ns` (opened as `file`). It enters the namespace and
+    /// opens a netlink socket there in the background; the socket (or the failure) arrives on
+    /// the returned receiver.
+    pub fn spawn(ns: &Path, file: File) -> Result<(Self, SocketReply)> {
         let (tx, rx) = mpsc::channel::<Job>();
+        let (sock_tx, sock_rx) = mpsc::channel();
         let path = ns.to_path_buf();
         let thread = std::thread::Builder::new()
             .name("netns-worker".into())
+            // Jobs are small (file writes): no need for the default 2 MiB stack.
+            .stack_size(256 * 1024)
             .spawn(move || {
-                let ctx = enter(&path, file.as_fd());
+                let entered =
+                    setns(&file, CloneFlags::CLONE_NEWNET).map_err(|e| LinuxError::Netns {
+                        path: path.clone(),
+                        source: e.into(),
+                    });
+                drop(file);
+                let _ = sock_tx.send(match &entered {
+                    Ok(()) => NlSocket::open().map_err(|source| LinuxError::Netns {
+                        path: path.clone(),
+                        source,
+                    }),
+                    Err(e) => Err(LinuxError::Worker(format!(
+                        "cannot enter the namespace: {e}"
+                    ))),
+                });
                 while let Ok(job) = rx.recv() {
-                    match &ctx {
-                        Ok(ctx) => job(Ok(ctx)),
+                    match &entered {
+                        Ok(()) => job(Ok(())),
                         Err(e) => job(Err(e)),
                     }
                 }
             })
             .map_err(|e| LinuxError::Worker(format!("cannot start a thread: {e}")))?;
-        Ok(Worker {
-            ns: ns.to_path_buf(),
-            tx: Some(tx),
-            thread: Some(thread),
-        })
+        Ok((
+            Worker {
+                ns: ns.to_path_buf(),
+                tx: Some(tx),
+                thread: Some(thread),
+            },
+            sock_rx,
+        ))
     }
 
-    /// Run `f` on the worker thread and wait for its result.
+    /// Run `f` on the worker thread (inside the namespace) and wait for its result.
     pub fn run<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Ctx) -> Result<T> + Send + 'static,
+        F: FnOnce() -> Result<T> + Send + 'static,
     {
         let (tx, rx) = mpsc::channel();
-        let job: Job = Box::new(move |ctx| {
-            let res = match ctx {
-                Ok(ctx) => f(ctx),
+        let job: Job = Box::new(move |entered| {
+            let res = match entered {
+                Ok(()) => f(),
                 Err(e) => Err(LinuxError::Worker(format!(
                     "cannot enter the namespace: {e}"
                 ))),
@@ -86,22 +104,4 @@ impl Drop for Worker {
             let _ = t.join();
         }
     }
-}
-
-fn enter(path: &Path, fd: std::os::fd::BorrowedFd<'_>) -> Result<Ctx> {
-    setns(fd, CloneFlags::CLONE_NEWNET).map_err(|e| LinuxError::Netns {
-        path: path.into(),
-        source: e.into(),
-    })?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
-        .build()
-        .map_err(|e| LinuxError::Worker(format!("tokio runtime: {e}")))?;
-    let handle = rt.block_on(async {
-        let (conn, handle, _) = rtnetlink::new_connection()
-            .map_err(|e| LinuxError::Worker(format!("netlink socket: {e}")))?;
-        tokio::spawn(conn);
-        Ok::<_, LinuxError>(handle)
-    })?;
-    Ok(Ctx { rt, handle })
 }
