@@ -32,7 +32,35 @@ struct PluginSet {
     conf: String,
 }
 
+/// What one plugin execution cost: wall time as the runtime sees it, and (meaningful only when
+/// executions are serial) the CPU time and minor page faults of the process and its children.
+#[derive(Clone, Copy, Default)]
+struct Cost {
+    wall: Duration,
+    cpu: Duration,
+    minflt: i64,
+}
+
+fn children_usage() -> (Duration, i64) {
+    match nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN) {
+        Ok(u) => {
+            let us = |t: nix::sys::time::TimeVal| t.tv_sec() * 1_000_000 + t.tv_usec();
+            let cpu = us(u.user_time()) + us(u.system_time());
+            (
+                Duration::from_micros(u64::try_from(cpu).unwrap_or(0)),
+                u.minor_page_faults(),
+            )
+        }
+        Err(_) => (Duration::ZERO, 0),
+    }
+}
+
 fn exec(bin: &Path, cmd: &str, cid: &str, netns: &Path, conf: &str) -> Res<(Duration, String)> {
+    exec_cost(bin, cmd, cid, netns, conf).map(|(c, out)| (c.wall, out))
+}
+
+fn exec_cost(bin: &Path, cmd: &str, cid: &str, netns: &Path, conf: &str) -> Res<(Cost, String)> {
+    let (cpu0, flt0) = children_usage();
     let start = Instant::now();
     let mut child = Command::new(bin)
         .env_clear()
@@ -62,6 +90,7 @@ fn exec(bin: &Path, cmd: &str, cid: &str, netns: &Path, conf: &str) -> Res<(Dura
     }
     let out = child.wait_with_output()?;
     let took = start.elapsed();
+    let (cpu1, flt1) = children_usage();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     if !out.status.success() {
         return Err(format!(
@@ -71,7 +100,14 @@ fn exec(bin: &Path, cmd: &str, cid: &str, netns: &Path, conf: &str) -> Res<(Dura
         )
         .into());
     }
-    Ok((took, stdout))
+    Ok((
+        Cost {
+            wall: took,
+            cpu: cpu1.saturating_sub(cpu0),
+            minflt: flt1 - flt0,
+        },
+        stdout,
+    ))
 }
 
 fn our_dir() -> Res<PathBuf> {
@@ -184,6 +220,9 @@ fn main() -> Res<()> {
     let mut del: Vec<Vec<Duration>> = vec![Vec::new(); sets.len()];
     // The floor: a plugin process that does nothing (VERSION), per binary.
     let mut floor: Vec<Vec<Duration>> = vec![Vec::new(); sets.len()];
+    // CPU time and minor page faults of each ADD and VERSION (plugin and its children).
+    let mut add_cost: Vec<Vec<Cost>> = vec![Vec::new(); sets.len()];
+    let mut floor_cost: Vec<Vec<Cost>> = vec![Vec::new(); sets.len()];
     // Warm-up (page cache, datastore file, bridge creation), not counted.
     for (i, s) in sets.iter().enumerate() {
         exec(&s.bin, "ADD", "warm", pods[i].path(), &s.conf)?;
@@ -192,9 +231,13 @@ fn main() -> Res<()> {
     for r in 0..runs {
         for (i, s) in sets.iter().enumerate() {
             let cid = format!("r{r}");
-            add[i].push(exec(&s.bin, "ADD", &cid, pods[i].path(), &s.conf)?.0);
+            let a = exec_cost(&s.bin, "ADD", &cid, pods[i].path(), &s.conf)?.0;
+            add[i].push(a.wall);
+            add_cost[i].push(a);
             del[i].push(exec(&s.bin, "DEL", &cid, pods[i].path(), &s.conf)?.0);
-            floor[i].push(exec(&s.bin, "VERSION", &cid, pods[i].path(), &s.conf)?.0);
+            let v = exec_cost(&s.bin, "VERSION", &cid, pods[i].path(), &s.conf)?.0;
+            floor[i].push(v.wall);
+            floor_cost[i].push(v);
         }
     }
     println!(
@@ -224,6 +267,23 @@ fn main() -> Res<()> {
             "exec floor (VERSION, p50) of {}: {:.2}ms",
             s.bin.display(),
             ms(pct(&floor[i], 0.5))
+        );
+    }
+    for (i, s) in sets.iter().enumerate() {
+        let med = |costs: &[Cost]| {
+            let mut cpu: Vec<Duration> = costs.iter().map(|c| c.cpu).collect();
+            let mut flt: Vec<i64> = costs.iter().map(|c| c.minflt).collect();
+            cpu.sort();
+            flt.sort_unstable();
+            (pct(&cpu, 0.5), flt.get(flt.len() / 2).copied().unwrap_or(0))
+        };
+        let (acpu, aflt) = med(&add_cost[i]);
+        let (vcpu, vflt) = med(&floor_cost[i]);
+        println!(
+            "CPU (user+sys, p50) and minor faults (p50) of {}: ADD {:.2}ms {aflt}, VERSION {:.2}ms {vflt}",
+            s.name,
+            ms(acpu),
+            ms(vcpu)
         );
     }
     for (i, s) in sets.iter().enumerate().skip(1) {
