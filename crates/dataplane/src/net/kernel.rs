@@ -299,6 +299,18 @@ async fn observe(h: Handle, protocol: u8, vxlan_dev: String) -> Result<NetState>
                 NeighbourAttribute::Destination(NeighbourAddress::Inet6(v6)) => {
                     ip = Some(IpAddr::V6(*v6))
                 }
+                // FDB (AF_BRIDGE) entries carry their VXLAN destination undecoded.
+                NeighbourAttribute::Destination(NeighbourAddress::Other(b)) => {
+                    ip = match b.len() {
+                        4 => <[u8; 4]>::try_from(b.as_slice())
+                            .ok()
+                            .map(|a| IpAddr::from(a)),
+                        16 => <[u8; 16]>::try_from(b.as_slice())
+                            .ok()
+                            .map(|a| IpAddr::from(a)),
+                        _ => None,
+                    }
+                }
                 NeighbourAttribute::LinkLayerAddress(b) if b.len() == 6 => {
                     let mut x = [0u8; 6];
                     x.copy_from_slice(b);
