@@ -302,12 +302,8 @@ async fn observe(h: Handle, protocol: u8, vxlan_dev: String) -> Result<NetState>
                 // FDB (AF_BRIDGE) entries carry their VXLAN destination undecoded.
                 NeighbourAttribute::Destination(NeighbourAddress::Other(b)) => {
                     ip = match b.len() {
-                        4 => <[u8; 4]>::try_from(b.as_slice())
-                            .ok()
-                            .map(|a| IpAddr::from(a)),
-                        16 => <[u8; 16]>::try_from(b.as_slice())
-                            .ok()
-                            .map(|a| IpAddr::from(a)),
+                        4 => <[u8; 4]>::try_from(b.as_slice()).ok().map(IpAddr::from),
+                        16 => <[u8; 16]>::try_from(b.as_slice()).ok().map(IpAddr::from),
                         _ => None,
                     }
                 }
