@@ -50,12 +50,21 @@ pub fn expected_state<'a>(
     };
     let mut st = DataplaneState::default();
     let mut defs = IpSetDefs::new();
-    let mut local_addrs = Vec::new();
+    let mut workloads: Vec<(std::net::IpAddr, String)> = Vec::new();
+    for (ep, _) in &items {
+        if let Some(EpData {
+            ips,
+            node: Some(node),
+            ..
+        }) = ep
+        {
+            workloads.extend(ips.iter().map(|ip| (*ip, node.clone())));
+        }
+    }
     for (id, w) in &local_weps {
         let Some(ep) = model.endpoint(id) else {
             continue;
         };
-        local_addrs.extend(ep.ips.iter().copied());
         let ingress = calico_policy::compile_direction(&model, ep, Direction::Ingress);
         let egress = calico_policy::compile_direction(&model, ep, Direction::Egress);
         let mut tiers: BTreeMap<String, TierMsg> = BTreeMap::new();
@@ -161,7 +170,13 @@ pub fn expected_state<'a>(
             _ => None,
         })
         .collect();
-    let net = network::compute(hostname, nodes, pools, blocks, local_addrs);
+    let net = network::compute(
+        hostname,
+        nodes,
+        pools,
+        blocks,
+        workloads.iter().map(|(ip, n)| (*ip, n.as_str())),
+    );
     st.routes = net.routes;
     st.vteps = net.vteps;
     st.pools = net.pools;

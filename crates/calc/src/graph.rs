@@ -123,6 +123,9 @@ pub struct CalcGraph {
     touched_sets: BTreeSet<IpSetId>,
     fresh_sets: BTreeSet<IpSetId>,
     touched_pols: BTreeSet<PolicyId>,
+    /// Set releases wait until every dirty policy and profile has acquired its new sets, so a
+    /// selector moving from one policy to another keeps its set.
+    pending_release: Vec<(Owner, IpSetId)>,
 
     sent_sets: BTreeSet<IpSetId>,
     sent_pols: BTreeMap<PolicyId, PolicyRules>,
@@ -327,6 +330,7 @@ impl CalcGraph {
             touched_sets: BTreeSet::new(),
             fresh_sets: BTreeSet::new(),
             touched_pols: BTreeSet::new(),
+            pending_release: Vec::new(),
             sent_sets: BTreeSet::new(),
             sent_pols: BTreeMap::new(),
             sent_profiles: BTreeMap::new(),
@@ -550,8 +554,8 @@ impl CalcGraph {
                 self.dirty_profiles.insert(p.clone());
             }
             self.dirty_eps.insert(id.clone());
-            self.net_dirty = true;
         }
+        self.net_dirty |= ep.node.is_some();
         let labels = ep.labels.clone();
         let parents = ep.profiles.clone();
         self.eps.insert(id.clone(), ep);
@@ -583,8 +587,8 @@ impl CalcGraph {
                 self.dirty_profiles.insert(p.clone());
             }
             self.dirty_eps.insert(id);
-            self.net_dirty = true;
         }
+        self.net_dirty |= ep.node.is_some();
     }
 
     /// Makes sure the indexes know the labels `name` passes on (if any).
@@ -681,14 +685,15 @@ impl CalcGraph {
         }
     }
 
-    /// Switches an owner's IP sets from `old` to the ones in `new` (acquiring first).
+    /// Switches an owner's IP sets from `old` to the ones in `new`: acquires now, releases
+    /// at the end of the batch's rescan.
     fn swap_sets(&mut self, owner: &Owner, old: Option<BTreeSet<IpSetId>>, new: &IpSetDefs) {
         for def in new.values() {
             self.acquire(owner, def);
         }
         for id in old.unwrap_or_default() {
             if !new.contains_key(&id) {
-                self.release(owner, &id);
+                self.pending_release.push((owner.clone(), id));
             }
         }
     }
@@ -763,17 +768,16 @@ impl CalcGraph {
     }
 
     fn network(&self) -> NetworkState {
-        let local_addrs = self
-            .eps
-            .values()
-            .filter(|e| e.local.is_some())
-            .flat_map(|e| e.ips.iter().copied());
+        let workloads = self.eps.values().filter_map(|e| {
+            let node = e.node.as_deref()?;
+            Some(e.ips.iter().map(move |ip| (*ip, node)))
+        });
         network::compute(
             &self.hostname,
             self.nodes.values(),
             self.pools.values(),
             self.blocks.values(),
-            local_addrs,
+            workloads.flatten(),
         )
     }
 
@@ -784,6 +788,9 @@ impl CalcGraph {
         }
         for name in take(&mut self.dirty_profiles) {
             self.refresh_profile(&name);
+        }
+        for (owner, id) in take(&mut self.pending_release) {
+            self.release(&owner, &id);
         }
         let mut out = Vec::new();
 

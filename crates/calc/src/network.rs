@@ -83,14 +83,16 @@ pub fn pool_of(p: &IPPool) -> Option<Pool> {
     })
 }
 
-/// Computes the network state from scratch. `local_addrs` are the addresses of the
-/// workload endpoints on this node.
-pub fn compute<'n, 'p, 'b>(
+/// Computes the network state from scratch. `workloads` are the addresses of every workload
+/// endpoint with its node: this node's get `LocalWorkload` routes; another node's get a
+/// `RemoteWorkload` `/32` (or `/128`) when the address is in a pool but in no block affine to
+/// that node (an address borrowed from another node's block).
+pub fn compute<'n, 'p, 'b, 'w>(
     hostname: &str,
     nodes: impl IntoIterator<Item = &'n Node>,
     pools: impl IntoIterator<Item = &'p IPPool>,
     blocks: impl IntoIterator<Item = &'b BlockInfo>,
-    local_addrs: impl IntoIterator<Item = IpAddr>,
+    workloads: impl IntoIterator<Item = (IpAddr, &'w str)>,
 ) -> NetworkState {
     let mut st = NetworkState::default();
     for p in pools {
@@ -205,7 +207,8 @@ pub fn compute<'n, 'p, 'b>(
             );
         }
     }
-    for b in blocks {
+    let blocks: Vec<&BlockInfo> = blocks.into_iter().collect();
+    for b in &blocks {
         let Some(node) = &b.affinity else { continue };
         let local = node == hostname;
         let node_ip = nodes
@@ -220,12 +223,35 @@ pub fn compute<'n, 'p, 'b>(
         let dst = b.cidr.trunc();
         routes.insert(dst, route(dst, ty, node, node_ip, None));
     }
-    let my_ip = my_net.map(|n| IpAddr::V4(n.addr()));
-    for a in local_addrs {
+    let mut remote = Vec::new();
+    for (a, node) in workloads {
         let dst = IpNet::from(a);
+        if node == hostname {
+            let my_ip = my_net.map(|n| IpAddr::V4(n.addr()));
+            routes.insert(dst, route(dst, RouteType::LocalWorkload, node, my_ip, None));
+        } else {
+            let in_own_block = blocks
+                .iter()
+                .any(|b| b.affinity.as_deref() == Some(node) && b.cidr.contains(&a));
+            if !in_own_block && pool_for(&dst).is_some() {
+                remote.push((dst, node));
+            }
+        }
+    }
+    for (dst, node) in remote {
+        if routes
+            .get(&dst)
+            .is_some_and(|r| r.route_type == RouteType::LocalWorkload)
+        {
+            continue;
+        }
+        let node_ip = nodes
+            .get(node)
+            .and_then(|n| node_ipv4(n))
+            .map(|n| IpAddr::V4(n.addr()));
         routes.insert(
             dst,
-            route(dst, RouteType::LocalWorkload, hostname, my_ip, None),
+            route(dst, RouteType::RemoteWorkload, node, node_ip, None),
         );
     }
     st.routes = routes;

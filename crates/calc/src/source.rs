@@ -16,6 +16,8 @@ pub(crate) struct EpData {
     pub profiles: Vec<String>,
     pub ips: Vec<IpAddr>,
     pub ports: Vec<NamedPort>,
+    /// The node of a workload endpoint (`None` for host endpoints).
+    pub node: Option<String>,
     /// Set for a workload endpoint on this node.
     pub local: Option<LocalData>,
 }
@@ -70,6 +72,7 @@ pub(crate) fn parse(r: &Resource, hostname: &str) -> Result<Parsed, ModelError> 
             endpoint(
                 model_of(Resource::WorkloadEndpoint(bare))?,
                 &w.spec.profiles,
+                Some(w.spec.node.clone()),
                 local,
             )
         }
@@ -79,6 +82,7 @@ pub(crate) fn parse(r: &Resource, hostname: &str) -> Result<Parsed, ModelError> 
             endpoint(
                 model_of(Resource::HostEndpoint(bare))?,
                 &h.spec.profiles,
+                None,
                 None,
             )
         }
@@ -138,7 +142,12 @@ pub(crate) fn parse(r: &Resource, hostname: &str) -> Result<Parsed, ModelError> 
     })
 }
 
-fn endpoint(m: Model, profiles: &[String], local: Option<LocalData>) -> Parsed {
+fn endpoint(
+    m: Model,
+    profiles: &[String],
+    node: Option<String>,
+    local: Option<LocalData>,
+) -> Parsed {
     match m.endpoints.into_iter().next() {
         Some(e) => Parsed::Endpoint(EpData {
             id: e.id,
@@ -146,6 +155,7 @@ fn endpoint(m: Model, profiles: &[String], local: Option<LocalData>) -> Parsed {
             profiles: profiles.to_vec(),
             ips: e.ips,
             ports: e.ports,
+            node,
             local,
         }),
         None => Parsed::Ignored,
