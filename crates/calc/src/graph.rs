@@ -32,6 +32,7 @@ use crate::messages::{
 use crate::network::{self, NetworkState};
 use crate::scan::{self, IpSetDef, IpSetDefs};
 use crate::source::{self, EpData, NetSetData, Parsed};
+use crate::state::{DataplaneState, IpSetState};
 use crate::{InputError, Output};
 
 /// A labelled thing IP sets select: an endpoint or a network set.
@@ -354,6 +355,35 @@ impl CalcGraph {
     /// The IPAM blocks currently stored.
     pub fn blocks(&self) -> impl Iterator<Item = &BlockInfo> {
         self.blocks.values()
+    }
+
+    /// What the dataplane holds once it has applied everything sent so far (for a dataplane
+    /// that restarts: [`DataplaneState::to_messages`] rebuilds it from nothing).
+    pub fn state(&self) -> DataplaneState {
+        DataplaneState {
+            ip_sets: self
+                .sent_sets
+                .iter()
+                .filter_map(|id| {
+                    let st = self.sets.get(id)?;
+                    Some((
+                        id.clone(),
+                        IpSetState {
+                            set_type: st.def.set_type(),
+                            members: st.members.keys().copied().collect(),
+                        },
+                    ))
+                })
+                .collect(),
+            policies: self.sent_pols.clone(),
+            profiles: self.sent_profiles.clone(),
+            endpoints: self.sent_eps.clone(),
+            routes: self.sent_net.routes.clone(),
+            vteps: self.sent_net.vteps.clone(),
+            pools: self.sent_net.pools.clone(),
+            host_ipv4: self.sent_net.host_ipv4,
+            in_sync: self.in_sync_sent,
+        }
     }
 
     /// Applies a batch of updates and returns what the dataplane must do, in contract order,
