@@ -173,3 +173,103 @@ fn every_rule_id_has_a_comment() {
         assert!(ids.contains(&want), "{want} missing from {ids:?}");
     }
 }
+
+/// One policy with a rule per rendering case: IP version filters, ICMP/ICMPv6 with and
+/// without codes, negations, port ranges, named ports OR numeric ports, mixed-family nets.
+#[test]
+fn rule_cases() {
+    let p = pid("default", "ns1", "cases");
+    let mut rules = Vec::new();
+    let mut add = |f: &dyn Fn(&mut calico_calc::messages::Rule)| {
+        let mut r = rule(&p, Ingress, rules.len(), Action::Allow);
+        f(&mut r);
+        rules.push(r);
+    };
+    add(&|r| r.ip_version = Some(6));
+    add(&|r| {
+        r.protocol = Some(58);
+        r.icmp = Some(IcmpMatch {
+            icmp_type: 128,
+            code: Some(0),
+        });
+    });
+    add(&|r| {
+        r.protocol = Some(1);
+        r.not_icmp = Some(IcmpMatch {
+            icmp_type: 8,
+            code: Some(0),
+        });
+    });
+    add(&|r| {
+        r.protocol = Some(1);
+        r.not_icmp = Some(IcmpMatch {
+            icmp_type: 3,
+            code: None,
+        });
+    });
+    add(&|r| {
+        r.action = Action::Deny;
+        r.not_protocol = Some(17);
+        r.src.not_nets = vec![net("10.0.0.0/8"), net("10.1.0.0/16"), net("2001:db8::/32")];
+    });
+    add(&|r| {
+        r.protocol = Some(17);
+        r.src.ports = vec![calico_calc::messages::PortRange {
+            min: 1000,
+            max: 2000,
+        }];
+        r.dst.not_ports = ports(&[53, 54]);
+    });
+    add(&|r| {
+        r.src.nets = vec![net("192.168.1.0/24")];
+        r.dst.ip_set_ids = vec!["s:X".into(), "s:Y".into()];
+        r.dst.not_ip_set_ids = vec!["s:Z".into()];
+    });
+    add(&|r| {
+        r.protocol = Some(6);
+        r.src.named_port_ip_set_ids = vec!["n:a".into()];
+        r.dst.named_port_ip_set_ids = vec!["n:b".into()];
+        r.dst.not_named_port_ip_set_ids = vec!["n:c".into()];
+    });
+    add(&|r| {
+        r.action = Action::Log;
+        r.ip_version = Some(4);
+    });
+    add(&|r| r.action = Action::Pass);
+    let mut msgs = Vec::new();
+    for id in ["s:X", "s:Y", "s:Z"] {
+        msgs.push(set_update(id, &["10.65.0.1/32", "2001:db8::1/128"]));
+    }
+    for id in ["n:a", "n:b", "n:c"] {
+        msgs.push(DataplaneMessage::IpSetUpdate {
+            id: id.into(),
+            set_type: calico_calc::messages::IpSetType::IpPort,
+            members: [
+                calico_calc::messages::IpSetMember::IpPort {
+                    ip: "10.65.0.1".parse().expect("ip"),
+                    protocol: 6,
+                    port: 8080,
+                },
+                calico_calc::messages::IpSetMember::IpPort {
+                    ip: "2001:db8::1".parse().expect("ip"),
+                    protocol: 17,
+                    port: 53,
+                },
+            ]
+            .into_iter()
+            .collect(),
+        });
+    }
+    msgs.push(policy(&p, rules, vec![]));
+    msgs.push(endpoint(
+        "ns1",
+        "a",
+        "caliaaaa",
+        "10.65.0.1/32",
+        vec![tier("default", &[&p], &[], EndOfTierAction::Deny)],
+        &[],
+    ));
+    let mut st = DesiredState::default();
+    fold(&mut st, &msgs);
+    golden("rules.nft", &render(&Config::default(), &st).full_script());
+}

@@ -290,3 +290,31 @@ fn a_failed_transaction_applies_nothing_and_the_next_apply_resyncs() {
     ]);
     assert!(table.contains("cali-fw-caliaaaa") && !table.contains("profile/kns.ns1/ingress/0"));
 }
+
+/// The golden rulesets are valid nft: they load into a fresh namespace, and the golden delta
+/// applies on top of the golden full table.
+#[test]
+fn golden_rulesets_load_into_the_kernel() {
+    if !sh_ok(&["nft", "--version"]) {
+        println!("SKIP: the nft binary is not installed");
+        return;
+    }
+    let mut lab = Lab::new("gold");
+    let node = lab.ns("node");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
+    for f in ["full.nft", "delta.nft", "rules.nft"] {
+        sh(&[
+            "ip",
+            "netns",
+            "exec",
+            &node,
+            "nft",
+            "-f",
+            &format!("{dir}/{f}"),
+        ]);
+    }
+    let t = sh(&[
+        "ip", "netns", "exec", &node, "nft", "list", "table", "inet", "calico",
+    ]);
+    assert!(t.contains("cali-pi-np/ns1/cases"), "{t}");
+}
