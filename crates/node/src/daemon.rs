@@ -382,3 +382,131 @@ pub fn calc_loop(
         hook.changed(&changed);
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::Mutex;
+
+    use calico_datastore::MemoryBackend;
+
+    use super::*;
+
+    /// Records batches; fails the first `fail` applies; blocks while `hold` is set.
+    #[derive(Clone, Default)]
+    struct Fake {
+        batches: Arc<Mutex<Vec<Vec<DataplaneMessage>>>>,
+        fail: Arc<Mutex<usize>>,
+        hold: Arc<AtomicBool>,
+        /// Set while an apply waits on `hold`.
+        held: Arc<AtomicBool>,
+    }
+
+    impl DataplaneDriver for Fake {
+        fn apply(&mut self, msgs: &[DataplaneMessage]) -> Result<(), String> {
+            while self.hold.load(Ordering::Relaxed) {
+                self.held.store(true, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            self.held.store(false, Ordering::Relaxed);
+            self.batches.lock().unwrap().push(msgs.to_vec());
+            let mut f = self.fail.lock().unwrap();
+            if *f > 0 {
+                *f -= 1;
+                return Err("injected failure".into());
+            }
+            Ok(())
+        }
+    }
+
+    fn wait(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if f() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        false
+    }
+
+    fn put(mem: &MemoryBackend, key: &str, v: serde_json::Value) {
+        mem.create(key, v.to_string().as_bytes()).unwrap();
+    }
+
+    #[test]
+    fn loop_feeds_the_dataplane_and_reports_health() {
+        let mem = Arc::new(MemoryBackend::new());
+        put(
+            &mem,
+            "/calico/resources/v3/projectcalico.org/ippools/p",
+            serde_json::json!({"apiVersion": "projectcalico.org/v3", "kind": "IPPool",
+                "metadata": {"name": "p"}, "spec": {"cidr": "10.0.0.0/16", "natOutgoing": true}}),
+        );
+        let shared = Shared::new();
+        let fake = Fake::default();
+        *fake.fail.lock().unwrap() = 1;
+        let f2 = fake.clone();
+        let (tx, dp) = spawn_dataplane(&shared, Duration::from_secs(90), move || Ok(f2)).unwrap();
+        let sh = shared.clone();
+        let backend: Arc<dyn Backend> = mem.clone();
+        let calc = std::thread::spawn(move || calc_loop(backend, "n1", &sh, &tx, &mut ()));
+
+        // The in-sync batch fails once, is retried, and then the node is ready.
+        assert!(wait(Duration::from_secs(10), || {
+            shared.health.summary(Instant::now()).ready
+        }));
+        let batches = fake.batches.lock().unwrap().clone();
+        assert!(
+            batches[0]
+                .iter()
+                .any(|m| matches!(m, DataplaneMessage::PoolUpdate { .. }))
+        );
+        assert!(batches[0].contains(&DataplaneMessage::InSync));
+        assert!(batches.len() >= 2, "retried after the failure: {batches:?}");
+        assert_eq!(
+            shared.metrics.get("felix_int_dataplane_failures", ""),
+            Some(1.0)
+        );
+        assert_eq!(shared.metrics.get("felix_resyncs_started", ""), Some(1.0));
+
+        // A change reaches the dataplane.
+        let n = fake.batches.lock().unwrap().len();
+        let kv = mem
+            .get("/calico/resources/v3/projectcalico.org/ippools/p")
+            .unwrap()
+            .unwrap();
+        mem.delete(&kv.key, Some(kv.mod_revision)).unwrap();
+        assert!(wait(Duration::from_secs(10), || {
+            fake.batches.lock().unwrap()[n..]
+                .iter()
+                .flatten()
+                .any(|m| matches!(m, DataplaneMessage::PoolRemove { .. }))
+        }));
+
+        // A dataplane stuck in an apply stops reporting: not live after the watchdog timeout.
+        fake.hold.store(true, Ordering::Relaxed);
+        put(
+            &mem,
+            "/calico/resources/v3/projectcalico.org/ippools/q",
+            serde_json::json!({"apiVersion": "projectcalico.org/v3", "kind": "IPPool",
+                "metadata": {"name": "q"}, "spec": {"cidr": "10.1.0.0/16"}}),
+        );
+        assert!(wait(Duration::from_secs(10), || fake
+            .held
+            .load(Ordering::Relaxed)));
+        let stuck_since = Instant::now();
+        // Longer than the loop's 1 s report period: a running loop would have reported again.
+        std::thread::sleep(Duration::from_millis(1500));
+        let s = shared
+            .health
+            .summary(stuck_since + Duration::from_millis(90_500));
+        assert!(!s.live, "{}", s.text);
+        assert!(s.text.contains("dataplane: live=false"), "{}", s.text);
+        fake.hold.store(false, Ordering::Relaxed);
+
+        shared.stop.store(true, Ordering::Relaxed);
+        calc.join().unwrap();
+        dp.join().unwrap();
+    }
+}

@@ -56,13 +56,9 @@ pub fn enabled(level: Level) -> bool {
 /// Print one line (used by the macros).
 pub fn emit(level: Level, args: std::fmt::Arguments<'_>) {
     if enabled(level) {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
         eprintln!(
-            "{}.{:03} [{}] calico-node: {args}",
-            now.as_secs(),
-            now.subsec_millis(),
+            "{} [{}] calico-node: {args}",
+            humantime::format_rfc3339_millis(std::time::SystemTime::now()),
             level.name()
         );
     }
