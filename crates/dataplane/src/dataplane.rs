@@ -200,7 +200,9 @@ impl Dataplane {
                 .map(|(op, e)| format!("{op:?}: {e}"))
                 .collect();
             self.net_state = Some(have);
-            self.pending.net = false;
+            // Failed operations (a workload interface that is not there yet, ...) are
+            // retried at the next flush.
+            self.pending.net = !stats.warnings.is_empty();
         }
         Ok(stats)
     }

@@ -34,3 +34,12 @@ pub use error::{Error, Result};
 pub use net::NetBackend;
 pub use nft::{Counter, NftBackend};
 pub use state::DesiredState;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_dataplane_can_move_to_its_own_thread() {
+        fn send<T: Send>() {}
+        send::<crate::Dataplane>();
+    }
+}

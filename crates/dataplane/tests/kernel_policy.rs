@@ -318,3 +318,79 @@ fn golden_rulesets_load_into_the_kernel() {
     ]);
     assert!(t.contains("cali-pi-np/ns1/cases"), "{t}");
 }
+
+/// Workload → host traffic: the workload's egress policy, then Felix's
+/// `defaultEndpointToHostAction` (Drop by default; Accept configurable).
+#[test]
+fn workload_to_host_follows_egress_policy_then_the_endpoint_to_host_action() {
+    if !sh_ok(&["nft", "--version"]) {
+        println!("SKIP: the nft binary is not installed");
+        return;
+    }
+    let mut lab = Lab::new("host");
+    let node = lab.ns("node");
+    let sink = lab.ns("sink");
+    lab.wire(
+        &node,
+        "uplink",
+        "192.0.2.1/24",
+        &sink,
+        "eth0",
+        "192.0.2.2/24",
+    );
+    sh(&[
+        "ip",
+        "-n",
+        &node,
+        "route",
+        "add",
+        "default",
+        "via",
+        "192.0.2.2",
+    ]);
+    let pa = lab.pod(&node, "a", "caliaaaa", A, true);
+    let pb = lab.pod(&node, "b", "calibbbb", B, true);
+    let _host_server = Server::start(&node, 8080);
+    // b's egress policy denies everything.
+    let deny = pid("default", "ns1", "deny-egress");
+    let msgs = vec![
+        kns(),
+        policy(&deny, vec![], vec![rule(&deny, Egress, 0, Action::Deny)]),
+        pod_msg("a", "caliaaaa", A, vec![]),
+        pod_msg(
+            "b",
+            "calibbbb",
+            B,
+            vec![tier("default", &[], &[&deny], EndOfTierAction::Deny)],
+        ),
+        DataplaneMessage::InSync,
+    ];
+    let mut dp = Dataplane::new(Config {
+        netns: Some(Lab::path(&node)),
+        ..Config::default()
+    })
+    .expect("dataplane");
+    dp.apply(&msgs).expect("program");
+    assert!(
+        !connects(&pa, "192.0.2.1:8080"),
+        "default endpoint-to-host action drops"
+    );
+    drop(dp);
+    let mut dp = Dataplane::new(Config {
+        netns: Some(Lab::path(&node)),
+        endpoint_to_host_action: calico_dataplane::EndpointToHostAction::Accept,
+        ..Config::default()
+    })
+    .expect("dataplane");
+    dp.apply(&msgs).expect("program");
+    assert!(
+        connects(&pa, "192.0.2.1:8080"),
+        "accepted after egress policy allowed"
+    );
+    assert!(
+        !connects(&pb, "192.0.2.1:8080"),
+        "egress policy still applies"
+    );
+    let ctr = dp.counters().expect("counters");
+    assert!(ctr[&RuleId::policy_rule("default", &deny.policy, Egress, 0)].packets >= 1);
+}
