@@ -16,13 +16,14 @@
 //!
 //! Modules: [`names`] (pure naming and addressing), [`state`] (state file, lock), [`sys`]
 //! (`ip` commands in lab namespaces, threads in a namespace, daemons), [`datastore`], [`up`],
-//! [`pod`], [`probe`] (reachability matrices), [`serve`] (the pods' servers), [`ops`] (down,
+//! [`pod`], [`node`] (stop/start calico-node), [`probe`] (reachability matrices), [`serve`] (the pods' servers), [`ops`] (down,
 //! status, env, exec).
 
 pub mod bins;
 pub mod datastore;
 pub mod error;
 pub mod names;
+pub mod node;
 pub mod ops;
 pub mod pod;
 pub mod probe;

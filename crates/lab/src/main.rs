@@ -66,6 +66,11 @@ enum Cmd {
         #[command(subcommand)]
         command: PodCmd,
     },
+    /// Stop or start a node's calico-node (to test crashes and resyncs).
+    Node {
+        #[command(subcommand)]
+        command: NodeCmd,
+    },
     /// Probe every pod to every pod; rows are clients, columns servers.
     Probe {
         #[arg(long, default_value_t = 80)]
@@ -107,6 +112,25 @@ enum Cmd {
         udp: String,
         #[arg(long)]
         ready_file: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum NodeCmd {
+    /// Stop calico-node on node I (SIGTERM; --kill: SIGKILL, as a crash).
+    Stop {
+        #[arg(long)]
+        node: usize,
+        #[arg(long)]
+        kill: bool,
+    },
+    /// Start calico-node on node I again and wait until it is ready.
+    Start {
+        #[arg(long)]
+        node: usize,
+        /// Seconds to wait for readiness.
+        #[arg(long, default_value_t = 90)]
+        timeout: u64,
     },
 }
 
@@ -199,6 +223,17 @@ fn run(cli: Cli) -> Result<i32> {
                 calico_lab::pod::del(&name, &pod)?;
                 println!("pod {pod} removed");
             }
+        },
+        Cmd::Node { command } => match command {
+            NodeCmd::Stop { node, kill } => {
+                println!("{}", calico_lab::node::stop(&name, node, kill)?);
+            }
+            NodeCmd::Start { node, timeout } => calico_lab::node::start(
+                &name,
+                node,
+                Duration::from_secs(timeout),
+                &mut |l: &str| print_line(l),
+            )?,
         },
         Cmd::Probe {
             port,

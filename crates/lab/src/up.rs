@@ -276,7 +276,7 @@ pub fn calico_node_env(
     env
 }
 
-fn start_calico_node(
+pub(crate) fn start_calico_node(
     dir: &LabDir,
     node: &NodeState,
     ds: &DatastoreState,
