@@ -12,6 +12,10 @@
 //!   the [`Mismatch`] that stopped it, end-of-tier and profile decisions; [`explain::render`]
 //!   turns a verdict into the text `calicoctl explain` prints;
 //! - [`k8s::convert`]: Kubernetes NetworkPolicy → Calico NetworkPolicy as Calico converts it;
+//! - single-resource builders for incremental users (the calculation graph):
+//!   [`tier_from_resource`], [`policy_from_resource`], [`profile_from_resource`],
+//!   [`service_account_profile`], [`net_set_from_resource`], [`endpoint_from_resource`], and
+//!   [`Model::inherit`] for effective labels;
 //! - [`scenarios`]: connectivity scenarios (steps of manifests, pod placement and fixed
 //!   addresses, expected matrices) shared with the lab's kernel conformance suite.
 //!

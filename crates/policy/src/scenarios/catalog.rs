@@ -3,9 +3,10 @@
 //!
 //! - [`k8s`]: Kubernetes NetworkPolicy only (default deny, allow lists, selectors, ipBlock,
 //!   ports, egress);
-//! - [`calico`]: Calico-only semantics (order, Deny, Pass and tiers, GlobalNetworkPolicy,
-//!   notSelector, network sets, service accounts, nets/ports/protocol negations, ICMP,
-//!   ipVersion, Log, staged policies);
+//! - [`calico`]: Calico-only selection and order (order, Deny, Pass and tiers,
+//!   GlobalNetworkPolicy, notSelector, network sets, service accounts);
+//! - [`calico_match`]: Calico-only match fields and actions (nets/ports/protocol negations,
+//!   protocol numbers, ICMP, ipVersion, Log, staged policies, profiles);
 //! - [`steps`]: several steps each: policy update and deletion, pod and namespace label
 //!   changes, network set updates.
 
@@ -14,6 +15,7 @@ use std::sync::LazyLock;
 use super::{Scenario, Step};
 
 mod calico;
+mod calico_match;
 mod k8s;
 mod steps;
 
@@ -22,6 +24,7 @@ pub static SCENARIOS: LazyLock<Vec<Scenario>> = LazyLock::new(|| {
     k8s::LIST
         .iter()
         .chain(calico::LIST)
+        .chain(calico_match::LIST)
         .chain(steps::LIST)
         .copied()
         .collect()
