@@ -417,6 +417,17 @@ impl Step {
     pub fn delete_yaml(&self) -> String {
         self.delete.iter().map(ObjectRef::to_yaml).collect()
     }
+
+    /// Every probe's `(protocol, port, expected matrix)`, matrices as [`Probe::matrix`].
+    ///
+    /// # Errors
+    /// The first malformed matrix.
+    pub fn matrices(&self) -> Result<Vec<(ProbeProtocol, u16, Vec<Vec<bool>>)>, String> {
+        self.probes
+            .iter()
+            .map(|p| Ok((p.protocol, p.port, p.matrix()?)))
+            .collect()
+    }
 }
 
 /// A scenario: steps applied in order to the base cluster.

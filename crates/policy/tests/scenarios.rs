@@ -118,6 +118,13 @@ fn placement_is_half_on_each_node_with_addresses_in_the_node_blocks() {
     assert_eq!(ips.len(), PODS.len());
     assert_eq!(scenarios::pod_names()[0], "x/a");
     assert_eq!(scenarios::find_pod("y/c").map(|p| p.node), Some(1));
+    let step = &scenarios::find("port-specific").expect("scenario").steps[0];
+    let m = step.matrices().expect("matrices");
+    assert_eq!(m.len(), 3);
+    assert_eq!((m[1].0, m[1].1), (ProbeProtocol::Tcp, 81));
+    assert_eq!(m[1].2.len(), PODS.len());
+    assert!(!m[1].2[1][0], "x/b -> x/a on TCP 81 is denied");
+    assert!(m[1].2[0][0], "x/a -> x/a is allowed");
 }
 
 #[test]
