@@ -202,6 +202,7 @@ fn run() -> Result<ExitCode> {
     log::set_level(felix.log_level);
     serve_http(&shared, &felix)?;
 
+    wait_for_datastore_ready(&client, &shared);
     let cfg = dataplane::config_for(&felix);
     let (tx, dp_thread) = daemon::spawn_dataplane(&shared, felix.watchdog_timeout, move || {
         dataplane::NftDataplane::new(cfg)
@@ -225,6 +226,33 @@ fn run() -> Result<ExitCode> {
     let _ = dp_thread.join();
     info!("calico-node stopped; the dataplane is left as programmed");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Felix does not start while ClusterInformation says `datastoreReady: false` (the lock
+/// `calicoctl datastore migrate` takes); wait, staying live but not ready.
+fn wait_for_datastore_ready(client: &Client, shared: &Shared) {
+    let Some(info) = calico_api::find_kind("ClusterInformation", None) else {
+        return;
+    };
+    let mut logged = false;
+    while !shared.stop.load(Ordering::Relaxed) {
+        match client.get(info, "", "default") {
+            Ok(Resource::ClusterInformation(ci)) if ci.spec.datastore_ready == Some(false) => {
+                if !logged {
+                    warn!("waiting: ClusterInformation default has datastoreReady: false");
+                    logged = true;
+                }
+            }
+            _ => return,
+        }
+        shared.health.report(
+            daemon::CALC,
+            std::time::Instant::now(),
+            false,
+            "datastore not ready (ClusterInformation datastoreReady: false)",
+        );
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
 }
 
 fn serve_http(shared: &Shared, felix: &FelixSettings) -> Result<()> {

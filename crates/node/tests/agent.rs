@@ -105,6 +105,20 @@ fn health_readiness_and_metrics_over_http() {
     assert!(body.contains("calc-graph: live=true ready=true"), "{body}");
     assert!(body.contains("dataplane: live=true ready=true"), "{body}");
     assert_eq!(ns.http_get(9099, "/nope").expect("404").0, 404);
+    // The probe flags, as a kubelet exec probe would run them inside the node.
+    for flag in ["-felix-live", "-felix-ready"] {
+        let st = std::process::Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &ns.name,
+                env!("CARGO_BIN_EXE_calico-node"),
+                flag,
+            ])
+            .output()
+            .expect("probe");
+        assert!(st.status.success(), "{flag}: {st:?}");
+    }
 
     lab.wep("web", "cali0123456789a", "10.244.0.10", "web");
     lab.gnp("allow-web", "app == 'web'", 80);
@@ -227,4 +241,43 @@ fn kill_9_while_policies_change_then_restart_matches_a_fresh_node() {
     assert!(reference.contains("dport 8080"), "{reference}");
     assert!(reference.contains("dport 53"), "{reference}");
     assert!(!reference.contains("dport 82"), "{reference}");
+}
+
+#[test]
+fn waits_while_the_datastore_is_locked() {
+    if !kernel_ready() {
+        return;
+    }
+    let lab = Lab::new();
+    let ci_kind = find_kind("ClusterInformation", None).expect("kind");
+    let Resource::ClusterInformation(mut ci) = lab.client.ensure_cluster_information().expect("ci")
+    else {
+        panic!("not a ClusterInformation");
+    };
+    ci.spec.datastore_ready = Some(false);
+    lab.client
+        .update(Resource::ClusterInformation(ci))
+        .expect("lock the datastore");
+    let ns = Netns::new();
+    let mut node = NodeProc::start(&ns, lab.dir.path(), &[], &lab.env("10.99.0.1/24"));
+    let body = wait_for(LIMIT, || match ns.http_get(9099, "/readiness") {
+        Ok((503, b)) if b.contains("datastoreReady: false") => Some(b),
+        _ => None,
+    })
+    .unwrap_or_else(|| panic!("no not-ready report:\n{}", node.log_text()));
+    assert!(body.contains("calc-graph: live=true ready=false"), "{body}");
+    assert!(
+        ns.calico_table().is_none(),
+        "nothing is programmed while locked"
+    );
+
+    let Ok(Resource::ClusterInformation(mut ci)) = lab.client.get(ci_kind, "", "default") else {
+        panic!("no ClusterInformation");
+    };
+    ci.spec.datastore_ready = Some(true);
+    lab.client
+        .update(Resource::ClusterInformation(ci))
+        .expect("unlock");
+    wait_ready(&ns, &mut node, LIMIT);
+    assert!(ns.calico_table().is_some());
 }
