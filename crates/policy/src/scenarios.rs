@@ -391,6 +391,9 @@ pub(crate) fn object_ref_yaml(
     format!("apiVersion: {api_version}\nkind: {kind}\nmetadata:\n  name: \"{name}\"\n{ns}---\n")
 }
 
+/// A probe's protocol, port and expected matrix (rows clients, columns servers).
+pub type ExpectedMatrix = (ProbeProtocol, u16, Vec<Vec<bool>>);
+
 /// A pod's labels replaced (all of them).
 #[derive(Clone, Copy, Debug)]
 pub struct Relabel {
@@ -422,7 +425,7 @@ impl Step {
     ///
     /// # Errors
     /// The first malformed matrix.
-    pub fn matrices(&self) -> Result<Vec<(ProbeProtocol, u16, Vec<Vec<bool>>)>, String> {
+    pub fn matrices(&self) -> Result<Vec<ExpectedMatrix>, String> {
         self.probes
             .iter()
             .map(|p| Ok((p.protocol, p.port, p.matrix()?)))
