@@ -30,6 +30,7 @@ pub fn down(name: &str, progress: &mut dyn FnMut(&str)) -> Result<()> {
         progress(&format!("removed {} (no state file)", dir_path.display()));
         return Ok(());
     }
+    sys::require_root("down")?;
     let dir = LabDir::open(name, true)?;
     let mut st = dir.load()?;
     let mut errors = Vec::new();

@@ -249,6 +249,7 @@ pub fn add(name: &str, o: &PodAddOptions) -> Result<PodState> {
     if let Some(sa) = &o.service_account {
         names::validate_k8s_name("--service-account", sa)?;
     }
+    sys::require_root("pod add")?;
     let dir = LabDir::open(name, true)?;
     let mut st = dir.load()?;
     if !st.ready {
@@ -266,6 +267,7 @@ pub fn add(name: &str, o: &PodAddOptions) -> Result<PodState> {
         None => st.pods.len() % st.nodes.len() + 1,
     };
     let node_state = st.node(node)?.clone();
+    sys::require_absent(&names::pod_netns(name, &ns, &pod_name))?;
     let nonce = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos())
@@ -310,12 +312,6 @@ pub fn add(name: &str, o: &PodAddOptions) -> Result<PodState> {
 }
 
 fn wire(dir: &LabDir, st: &mut LabState, rec: &mut PodState, host_ip: &str) -> Result<()> {
-    if sys::netns_exists(&rec.netns) {
-        return Err(LabError::State(format!(
-            "network namespace {} already exists (from another lab run?)",
-            rec.netns
-        )));
-    }
     sys::create_netns(&rec.netns)?;
     rec.cni_added = true;
     if let Some(p) = st.pod_mut(&rec.namespace, &rec.name) {

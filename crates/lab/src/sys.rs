@@ -67,6 +67,30 @@ pub fn ip(netns: &str, args: &[&str]) -> Result<String> {
     run(Command::new("ip").arg("-n").arg(netns).args(args))
 }
 
+/// Fail unless running as root (namespaces, veths and daemons need it).
+pub fn require_root(what: &str) -> Result<()> {
+    if nix::unistd::geteuid().is_root() {
+        Ok(())
+    } else {
+        Err(LabError::State(format!(
+            "calico-lab {what} needs root: it creates network namespaces and starts daemons in them"
+        )))
+    }
+}
+
+/// Fail when a namespace the lab is about to make already exists: it was not made by this lab
+/// (or by a lab whose state is gone), and the lab never adopts what it did not make.
+pub fn require_absent(name: &str) -> Result<()> {
+    if netns_exists(name) {
+        Err(LabError::State(format!(
+            "network namespace {name} already exists and was not made by this lab; if it is a \
+             leftover, remove it with `ip netns del {name}`"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
 /// `ip netns add NAME` with `lo` up.
 pub fn create_netns(name: &str) -> Result<()> {
     run(Command::new("ip").args(["netns", "add", name]))?;

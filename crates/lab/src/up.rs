@@ -92,6 +92,11 @@ fn check(opts: &UpOptions) -> Result<()> {
 /// Bring a lab up; `progress` receives one line per step.
 pub fn up(opts: &UpOptions, progress: &mut dyn FnMut(&str)) -> Result<LabState> {
     check(opts)?;
+    sys::require_root("up")?;
+    sys::require_absent(&names::underlay_netns(&opts.name))?;
+    for i in 1..=opts.nodes {
+        sys::require_absent(&names::node_netns(&opts.name, i))?;
+    }
     // Everything the nodes need must exist before anything is made.
     let node_bin = bins::find("calico-node")?;
     bins::find("calico")?;

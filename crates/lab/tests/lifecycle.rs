@@ -72,6 +72,13 @@ fn lab_lifecycle_two_nodes_all_allowed_without_policy() {
     let status = lab.ok(&["status"]);
     assert_eq!(status.matches(", ready").count(), 2, "{status}");
     assert_eq!(status.matches(" running").count(), 2 + 4, "{status}");
+    // A second `up` of the same lab, or a pod added twice, is refused and changes nothing.
+    let again = lab.run(&["up"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    let twice = lab.run(&["pod", "add", "x/a"]);
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("already exists"));
+    assert_eq!(lab.ok(&["status"]), status);
 
     let pods = ["x/a", "x/b", "y/a", "y/b"].map(String::from).to_vec();
     for (proto, port) in [("tcp", 80), ("udp", 81), ("icmp", 0)] {
