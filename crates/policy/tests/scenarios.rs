@@ -150,3 +150,83 @@ fn teardown_returns_to_the_base_cluster() {
         assert!(!t.delete_yaml.contains("kind: Namespace"), "{}", s.name);
     }
 }
+
+/// The WorkloadEndpoint Calico's CNI plugin writes for a scenario pod: the pod's labels plus
+/// namespace, orchestrator and service-account labels, the kns/ksa profiles, the named ports.
+fn wep_yaml(p: &scenarios::PodInfo, labels: &std::collections::BTreeMap<String, String>) -> String {
+    let mut l: String = labels
+        .iter()
+        .map(|(k, v)| format!("    {k}: \"{v}\"\n"))
+        .collect();
+    l.push_str(&format!(
+        "    projectcalico.org/namespace: \"{ns}\"\n    projectcalico.org/orchestrator: k8s\n    \
+         projectcalico.org/serviceaccount: \"{sa}\"\n",
+        ns = p.namespace,
+        sa = p.service_account
+    ));
+    let ports: String = scenarios::SERVED_PORTS
+        .iter()
+        .map(|sp| {
+            format!(
+                "  - {{name: {}, protocol: {}, port: {}}}\n",
+                sp.name(),
+                sp.protocol.to_ascii_uppercase(),
+                sp.port
+            )
+        })
+        .collect();
+    format!(
+        "---\napiVersion: projectcalico.org/v3\nkind: WorkloadEndpoint\nmetadata:\n  name: \
+         node--{node}-k8s-{pod}-eth0\n  namespace: \"{ns}\"\n  labels:\n{l}spec:\n  orchestrator: \
+         k8s\n  node: node-{node}\n  pod: \"{pod}\"\n  endpoint: eth0\n  interfaceName: cali0000000{ns}{pod}\n  \
+         serviceAccountName: {sa}\n  ipNetworks: [{ip}/32]\n  profiles: [kns.{ns}, ksa.{ns}.{sa}]\n  ports:\n{ports}",
+        node = p.node,
+        pod = p.name,
+        ns = p.namespace,
+        sa = p.service_account,
+        ip = p.ip,
+    )
+}
+
+#[test]
+fn workload_endpoints_give_the_same_matrices_as_pods() {
+    for s in SCENARIOS.iter() {
+        let mut cluster = Cluster::new();
+        let mut labels: std::collections::BTreeMap<
+            String,
+            std::collections::BTreeMap<String, String>,
+        > = PODS.iter().map(|p| (p.id(), p.label_map())).collect();
+        for (i, step) in s.steps.iter().enumerate() {
+            cluster.apply_step(step).expect("step");
+            for rl in step.relabel {
+                labels.insert(
+                    rl.pod.to_string(),
+                    rl.labels
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
+                );
+            }
+            let weps: String = PODS.iter().map(|p| wep_yaml(p, &labels[&p.id()])).collect();
+            let mut resources = cluster.resources().expect("resources");
+            for (_, r) in calico_api::codec::decode_all(&weps).expect("decode") {
+                let mut r = r.expect("wep");
+                r.apply_defaults();
+                r.validate().expect("valid wep");
+                resources.push(r);
+            }
+            let with_weps = calico_policy::Model::from_resources(&resources).expect("model");
+            let pods_only = cluster.model().expect("model");
+            for probe in step.probes {
+                assert_eq!(
+                    evaluate_matrix(&with_weps, probe),
+                    evaluate_matrix(&pods_only, probe),
+                    "scenario {} step {i} {} {}",
+                    s.name,
+                    probe.protocol,
+                    probe.port
+                );
+            }
+        }
+    }
+}
