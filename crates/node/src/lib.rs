@@ -17,6 +17,7 @@ pub mod health;
 pub mod http;
 pub mod log;
 pub mod metrics;
+pub mod mtu;
 pub mod settings;
 pub mod startup;
 pub mod syncer;

@@ -23,7 +23,7 @@ use calico_node::autodetect::{route_source, system_interfaces};
 use calico_node::daemon::{self, KeyHook, Shared};
 use calico_node::felix::{FelixEnv, FelixSettings, effective_spec};
 use calico_node::settings::NodeSettings;
-use calico_node::{dataplane, error, http, info, log, startup, tunnel, warn};
+use calico_node::{dataplane, error, http, info, log, mtu, startup, tunnel, warn};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -116,6 +116,49 @@ struct Follow {
     node: String,
     env: FelixEnv,
     current: FelixSettings,
+    mtu_file: std::path::PathBuf,
+}
+
+/// Whether VXLAN is in use: `vxlanEnabled`, or else any enabled IPv4 pool with VXLAN.
+fn vxlan_in_use(client: &Client, felix: &FelixSettings) -> bool {
+    if let Some(v) = felix.vxlan_enabled {
+        return v;
+    }
+    let Some(kind) = calico_api::find_kind("IPPool", None) else {
+        return false;
+    };
+    client.list(kind, None).is_ok_and(|(pools, _)| {
+        pools.iter().any(|p| match p {
+            Resource::IPPool(p) => {
+                p.spec.is_ipv4() == Some(true)
+                    && !p.spec.disabled
+                    && p.spec
+                        .vxlan()
+                        .is_some_and(calico_api::EncapMode::is_enabled)
+            }
+            _ => false,
+        })
+    })
+}
+
+/// Felix's MTU file for the CNI plugin.
+fn update_mtu_file(client: &Client, felix: &FelixSettings, path: &std::path::Path) {
+    let pattern = regex::Regex::new(felix.spec.effective_mtu_iface_pattern())
+        .or_else(|_| regex::Regex::new("^((en|wl|ww|sl|ib)[Pcopsvx].*|(eth|wlan|wwan).*)"));
+    let Ok(pattern) = pattern else {
+        return;
+    };
+    let value = mtu::workload_mtu(
+        &mtu::host_mtus(),
+        &pattern,
+        vxlan_in_use(client, felix),
+        felix.vxlan_mtu,
+    );
+    match mtu::write_mtu_file(path, value) {
+        Ok(true) => info!("workload MTU {value} written to {}", path.display()),
+        Ok(false) => {}
+        Err(e) => warn!("{e}"),
+    }
 }
 
 impl KeyHook for Follow {
@@ -150,6 +193,9 @@ impl KeyHook for Follow {
         }
         if tunnel_changed && let Err(e) = tunnel::reconcile_vxlan_tunnel(&self.client, &self.node) {
             warn!("VXLAN tunnel address: {e}");
+        }
+        if felix_changed || keys.iter().any(|k| k.contains("/ippools/")) {
+            update_mtu_file(&self.client, &self.current, &self.mtu_file);
         }
     }
 }
@@ -202,6 +248,8 @@ fn run() -> Result<ExitCode> {
     log::set_level(felix.log_level);
     serve_http(&shared, &felix)?;
 
+    let mtu_file = mtu::mtu_file(&|k| std::env::var(k).ok());
+    update_mtu_file(&client, &felix, &mtu_file);
     wait_for_datastore_ready(&client, &shared);
     let cfg = dataplane::config_for(&felix);
     let (tx, dp_thread) = daemon::spawn_dataplane(&shared, felix.watchdog_timeout, move || {
@@ -213,6 +261,7 @@ fn run() -> Result<ExitCode> {
         node: settings.nodename.clone(),
         env: felix_env,
         current: felix,
+        mtu_file,
     };
     daemon::calc_loop(
         client.backend().clone(),

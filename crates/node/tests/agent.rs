@@ -47,6 +47,10 @@ impl Lab {
             ),
             ("FELIX_PROMETHEUSMETRICSENABLED", "true".into()),
             ("FELIX_LOGSEVERITYSCREEN", "Debug".into()),
+            (
+                "FELIX_MTUFILEPATH",
+                self.dir.path().join("mtu").display().to_string(),
+            ),
         ]
     }
 
@@ -105,6 +109,11 @@ fn health_readiness_and_metrics_over_http() {
     assert!(body.contains("calc-graph: live=true ready=true"), "{body}");
     assert!(body.contains("dataplane: live=true ready=true"), "{body}");
     assert_eq!(ns.http_get(9099, "/nope").expect("404").0, 404);
+    // No host interface matches mtuIfacePattern here and no pool uses VXLAN: 1500.
+    assert_eq!(
+        std::fs::read_to_string(lab.dir.path().join("mtu")).expect("MTU file"),
+        "1500"
+    );
     // The probe flags, as a kubelet exec probe would run them inside the node.
     for flag in ["-felix-live", "-felix-ready"] {
         let st = std::process::Command::new("ip")

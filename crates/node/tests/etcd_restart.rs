@@ -115,6 +115,10 @@ fn survives_an_etcd_restart() {
             "CALICO_NODENAME_FILE",
             dir.path().join("nodename").display().to_string(),
         ),
+        (
+            "FELIX_MTUFILEPATH",
+            dir.path().join("mtu").display().to_string(),
+        ),
     ];
     let mut node = NodeProc::start(&ns, dir.path(), &[], &env);
     wait_ready(&ns, &mut node, LIMIT);
