@@ -14,6 +14,17 @@
 //! `calicoctl` through `exec`. What it made is recorded in a state directory
 //! ([`state`]) before it is made, so `down` removes exactly that.
 //!
+//! ```text
+//! calico-lab up --nodes 2                       # --datastore etcd, --pool CIDR
+//! calico-lab pod add x/a --node 1 --labels pod=a --serve tcp/80,udp/80
+//! calico-lab pod add x/b --node 2 --labels pod=b --serve tcp/80,udp/80 --ip 10.244.201.10
+//! calico-lab probe                              # TCP/80 truth table; --protocol udp|icmp, --output json
+//! calico-lab exec --node 1 -- calicoctl apply -f policy.yaml
+//! calico-lab pod label x/b --labels pod=b,role=db
+//! calico-lab node stop --node 2 --kill; calico-lab node start --node 2
+//! calico-lab status; eval "$(calico-lab env)"; calico-lab down
+//! ```
+//!
 //! Modules: [`names`] (pure naming and addressing), [`state`] (state file, lock), [`sys`]
 //! (`ip` commands in lab namespaces, threads in a namespace, daemons), [`datastore`], [`up`],
 //! [`pod`], [`node`] (stop/start calico-node), [`probe`] (reachability matrices), [`serve`] (the pods' servers), [`ops`] (down,

@@ -15,7 +15,11 @@ use clap::{Parser, Subcommand, ValueEnum};
     name = "calico-lab",
     version,
     about = "A multi-node Calico cluster made of network namespaces: nodes running calico-node, \
-             pods wired by the calico CNI plugin, and a connectivity prober"
+             pods wired by the calico CNI plugin, and a connectivity prober",
+    after_help = "Example:\n  calico-lab up --nodes 2\n  calico-lab pod add x/a --node 1 --labels pod=a --serve tcp/80,udp/80\n  \
+                  calico-lab pod add x/b --node 2 --labels pod=b --serve tcp/80,udp/80\n  calico-lab probe\n  \
+                  calico-lab exec --node 1 -- calicoctl apply -f policy.yaml\n  calico-lab probe --protocol udp --output json\n  \
+                  calico-lab down\n\nState, logs and the embedded datastore: /run/calico-lab/NAME/ ($CALICO_LAB_STATE/NAME/)."
 )]
 struct Cli {
     /// The lab to work on (several labs can exist side by side).
@@ -152,6 +156,7 @@ enum PodCmd {
         /// A fixed address (Calico's cni.projectcalico.org/ipAddrs annotation).
         #[arg(long)]
         ip: Option<Ipv4Addr>,
+        /// The Pod's serviceAccountName.
         #[arg(long)]
         service_account: Option<String>,
     },
