@@ -216,7 +216,9 @@ fn run() -> Result<ExitCode> {
     let early = FelixSettings::from_spec(effective_spec(None, None, &felix_env));
     log::set_level(early.log_level);
     for v in &felix_env.ignored {
-        calico_node::debug!("ignoring {v}: not a FelixConfiguration field");
+        calico_node::debug!(
+            "ignoring {v}: not a FelixConfiguration field (environment-only or unknown)"
+        );
     }
     let settings = NodeSettings::from_env()?;
     let ds = DatastoreConfig::load(None)?;
