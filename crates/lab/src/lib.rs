@@ -26,8 +26,8 @@
 //! ```
 //!
 //! Modules: [`names`] (pure naming and addressing), [`state`] (state file, lock), [`sys`]
-//! (`ip` commands in lab namespaces, threads in a namespace, daemons), [`datastore`], [`up`],
-//! [`pod`], [`node`] (stop/start calico-node), [`probe`] (reachability matrices), [`serve`] (the pods' servers), [`ops`] (down,
+//! (`ip` commands in lab namespaces, threads in a namespace, daemons), [`datastore`], [`up`](mod@up),
+//! [`pod`], [`node`] (stop/start calico-node), [`probe`](mod@probe) (reachability matrices), [`serve`] (the pods' servers), [`ops`] (down,
 //! status, env, exec).
 
 pub mod bins;
