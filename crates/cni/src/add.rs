@@ -9,8 +9,8 @@ use ipnet::IpNet;
 
 use crate::context::{Deps, Invocation};
 use crate::dataplane::{
-    GATEWAY_V4, NetworkingSpec, Pair, configure_pair_parallel, do_networking, host_prefix,
-    remove_veth,
+    GATEWAY_V4, Networked, NetworkingSpec, Pair, configure_pair_parallel, do_networking,
+    host_prefix, remove_veth,
 };
 use crate::error::{CODE_INVALID_ENV, CniError};
 use crate::ipam::IpamRequest;
@@ -235,6 +235,55 @@ pub struct EarlyPair {
     /// The pair's spec; `ips` and `routes` are filled in later.
     pub spec: NetworkingSpec,
     pub result: Result<Pair, CniError>,
+    /// The thread that created the pair, waiting to configure it; `None`: a new thread
+    /// configures it.
+    pub configurer: Option<Configurer>,
+}
+
+/// The two ends of a hand-off to a thread that configures an early pair: it receives the
+/// complete spec (with addresses and routes) and answers with the result. Dropping the
+/// sender tells it there is nothing to configure.
+#[derive(Debug)]
+pub struct Configurer {
+    pub spec: std::sync::mpsc::Sender<NetworkingSpec>,
+    pub done: std::sync::mpsc::Receiver<Result<Networked, CniError>>,
+}
+
+impl Configurer {
+    /// A configurer and the thread side of it: `wait` blocks for the spec (`None` when the
+    /// ADD ended before configuring), `reply` sends the result.
+    pub fn channel() -> (Self, ConfigurerThread) {
+        let (spec_tx, spec_rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        (
+            Configurer {
+                spec: spec_tx,
+                done: done_rx,
+            },
+            ConfigurerThread {
+                spec: spec_rx,
+                done: done_tx,
+            },
+        )
+    }
+}
+
+/// The thread side of a [`Configurer`].
+#[derive(Debug)]
+pub struct ConfigurerThread {
+    spec: std::sync::mpsc::Receiver<NetworkingSpec>,
+    done: std::sync::mpsc::Sender<Result<Networked, CniError>>,
+}
+
+impl ConfigurerThread {
+    /// The spec to configure, or `None` when there is nothing to do.
+    pub fn wait(&self) -> Option<NetworkingSpec> {
+        self.spec.recv().ok()
+    }
+
+    pub fn reply(&self, res: Result<Networked, CniError>) {
+        let _ = self.done.send(res);
+    }
 }
 
 /// ADD for one invocation.
@@ -258,7 +307,7 @@ pub fn add_with_early_pair(
         if e.result.is_ok() {
             undo.push(Undo::RemoveVeth(Box::new(e.spec.clone())));
         }
-        pair = Some((e.spec, e.result));
+        pair = Some((e.spec, e.result, e.configurer));
     }
     let out = add_all(deps, inv, pair, &mut undo);
     if let Err(e) = &out {
@@ -269,10 +318,13 @@ pub fn add_with_early_pair(
     out
 }
 
+/// An early pair as [`add_all`] gets it.
+type EarlyParts = (NetworkingSpec, Result<Pair, CniError>, Option<Configurer>);
+
 fn add_all(
     deps: &Deps<'_>,
     inv: &Invocation,
-    pair: Option<(NetworkingSpec, Result<Pair, CniError>)>,
+    pair: Option<EarlyParts>,
     undo: &mut Vec<Undo>,
 ) -> Result<CniResult, CniError> {
     let netns = PathBuf::from(&inv.env.netns);
@@ -286,7 +338,7 @@ fn add_all(
         ));
     }
     let pair = match pair {
-        Some((spec, result)) => Some((spec, result?)),
+        Some((spec, result, configurer)) => Some((spec, result?, configurer)),
         None => None,
     };
     deps.store.ready()?;
@@ -320,7 +372,7 @@ fn add_steps(
     pod: Option<&Pod>,
     existing: Option<WorkloadEndpoint>,
     addressing: Addressing,
-    pair: Option<(NetworkingSpec, Pair)>,
+    pair: Option<(NetworkingSpec, Pair, Option<Configurer>)>,
     undo: &mut Vec<Undo>,
 ) -> Result<CniResult, CniError> {
     let ipam_result = match addressing {
@@ -379,28 +431,42 @@ fn add_steps(
         })
     };
     let (spec, net, wep) = match pair {
-        Some((early_spec, pair)) => {
+        Some((early_spec, pair, configurer)) => {
             let spec = NetworkingSpec {
                 ips: ips.clone(),
                 routes,
                 ..early_spec
             };
-            // The pair (and so the MAC) exists already: configure both ends while the
-            // endpoint is written.
+            // The pair (and so the MAC) exists already: configure it while the endpoint is
+            // written.
             let wep = wep_for(&spec.host_if, pair.container_mac.to_string());
-            let (net, put) = std::thread::scope(|sc| {
-                let h = sc.spawn(|| {
-                    let net = configure_pair_parallel(deps.ops, &spec, &pair);
-                    deps.log.debug("veth pair configured");
-                    net
-                });
-                let put = deps.store.put_workload_endpoint(&wep);
-                deps.log.debug("WorkloadEndpoint written");
-                let net = h
-                    .join()
-                    .unwrap_or_else(|_| Err(CniError::internal("networking thread panicked")));
-                (net, put)
-            });
+            let (net, put) = match configurer {
+                Some(c) => {
+                    let sent = c.spec.send(spec.clone());
+                    let put = deps.store.put_workload_endpoint(&wep);
+                    deps.log.debug("WorkloadEndpoint written");
+                    let net = match sent {
+                        Ok(()) => c.done.recv().unwrap_or_else(|_| {
+                            Err(CniError::internal("the networking thread stopped"))
+                        }),
+                        Err(_) => Err(CniError::internal("the networking thread stopped")),
+                    };
+                    (net, put)
+                }
+                None => std::thread::scope(|sc| {
+                    let h = sc.spawn(|| {
+                        let net = configure_pair_parallel(deps.ops, &spec, &pair);
+                        deps.log.debug("veth pair configured");
+                        net
+                    });
+                    let put = deps.store.put_workload_endpoint(&wep);
+                    deps.log.debug("WorkloadEndpoint written");
+                    let net = h
+                        .join()
+                        .unwrap_or_else(|_| Err(CniError::internal("networking thread panicked")));
+                    (net, put)
+                }),
+            };
             undo.push(wep_undo);
             let net = net?;
             put?;

@@ -100,6 +100,10 @@ pub struct Pair {
     pub container_mac: MacAddr,
     /// Whether both ends were created up.
     pub up: bool,
+    /// The ends' interface indexes, so routes and addresses need no lookup by name (as
+    /// Calico keeps the link it looked up once).
+    pub container_index: u32,
+    pub host_index: u32,
 }
 
 /// First half of [`do_networking`]: delete a stale host link of the same name and create the
@@ -132,6 +136,8 @@ pub fn create_pair(ops: &dyn NetOps, spec: &NetworkingSpec, up: bool) -> Result<
     Ok(Pair {
         container_mac: pair.container_mac,
         up,
+        container_index: pair.container_index,
+        host_index: pair.host_index,
     })
 }
 
@@ -233,11 +239,12 @@ fn container_side(
     if has_v4 {
         go_on(stop)?;
         let gw = IpNet::from(IpAddr::V4(GATEWAY_V4));
-        ops.add_route(cont, &Route::link(gw, cif))
+        ops.add_route_at(cont, &Route::link(gw, cif), pair.container_index)
             .map_err(|e| kernel_error("failed to add route inside the container", e))?;
         for r in spec.routes.iter().filter(|r| r.addr().is_ipv4()) {
             go_on(stop)?;
-            ops.add_route(cont, &Route::via(*r, IpAddr::V4(GATEWAY_V4), cif))
+            let route = Route::via(*r, IpAddr::V4(GATEWAY_V4), cif);
+            ops.add_route_at(cont, &route, pair.container_index)
                 .map_err(|e| {
                     kernel_error(
                         &format!("failed to add IPv4 route for {r} via {GATEWAY_V4}"),
@@ -255,17 +262,18 @@ fn container_side(
                 dev: cif.into(),
                 scope: RouteScope::Universe,
             };
-            ops.add_route(cont, &route).map_err(|e| {
-                kernel_error(
-                    &format!("failed to add IPv6 route for {r} via {HOST_LINK_LOCAL_V6}"),
-                    e,
-                )
-            })?;
+            ops.add_route_at(cont, &route, pair.container_index)
+                .map_err(|e| {
+                    kernel_error(
+                        &format!("failed to add IPv6 route for {r} via {HOST_LINK_LOCAL_V6}"),
+                        e,
+                    )
+                })?;
         }
     }
     for ip in &spec.ips {
         go_on(stop)?;
-        ops.add_address(cont, cif, *ip)
+        ops.add_address_at(cont, cif, pair.container_index, *ip)
             .map_err(|e| kernel_error(&format!("failed to add IP addr {ip} to {cif}"), e))?;
     }
     let fwd = if spec.allow_ip_forwarding { "1" } else { "0" };
@@ -324,7 +332,7 @@ fn host_side(
 
     for ip in &spec.ips {
         go_on(stop)?;
-        setup_host_route(ops, host, hif, *ip)?;
+        setup_host_route(ops, host, hif, pair.host_index, *ip)?;
     }
     Ok(())
 }
@@ -335,9 +343,15 @@ fn nix_eexist() -> i32 {
 
 /// `ip/32 dev HOSTIF scope link` on the host; an identical route (programmed by Felix) is
 /// fine, one through another interface is an error.
-fn setup_host_route(ops: &dyn NetOps, host: &Path, hif: &str, ip: IpNet) -> Result<(), CniError> {
+fn setup_host_route(
+    ops: &dyn NetOps,
+    host: &Path,
+    hif: &str,
+    index: u32,
+    ip: IpNet,
+) -> Result<(), CniError> {
     let route = Route::link(ip, hif);
-    match ops.add_route(host, &route) {
+    match ops.add_route_at(host, &route, index) {
         Ok(()) => Ok(()),
         Err(e) if e.is_exists() => {
             let routes = ops

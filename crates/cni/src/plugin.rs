@@ -9,10 +9,10 @@ use calico_client::{Client, DatastoreConfig};
 use calico_linux::NetOps;
 use serde_json::Value;
 
-use crate::add::EarlyPair;
+use crate::add::{Configurer, EarlyPair};
 use crate::calico_ipam::{CalicoIpam, connect_error};
 use crate::context::{Deps, Invocation};
-use crate::dataplane::{NetworkingSpec, create_pair, remove_veth};
+use crate::dataplane::{NetworkingSpec, configure_pair, create_pair, remove_veth};
 use crate::env::{CniEnv, Command};
 use crate::error::{CODE_PLUGIN_NOT_AVAILABLE, CniError};
 use crate::ipam::{ExecIpam, Ipam};
@@ -212,112 +212,137 @@ fn run_parsed(
                         routes: Vec::new(),
                         allow_ip_forwarding: conf.container_settings.allow_ip_forwarding,
                     });
-            let (client, early) = match &early_spec {
+            // The thread that creates the pair stays to configure it once the addresses are
+            // known (see `add::Configurer`), so the whole ADD needs one extra thread.
+            match &early_spec {
                 Some(spec) => std::thread::scope(|sc| {
                     let up = !conf.ipam.want_v6();
-                    let pair = sc.spawn(move || {
+                    let (configurer, thread) = Configurer::channel();
+                    let (pair_tx, pair_rx) = std::sync::mpsc::channel();
+                    let worker = sc.spawn(move || {
                         let pair = create_pair(host.ops, spec, up);
                         log.debug("veth pair created");
-                        pair
+                        let made = pair.as_ref().ok().copied();
+                        let _ = pair_tx.send(pair);
+                        let Some(pair) = made else { return };
+                        if let Some(full) = thread.wait() {
+                            let net = configure_pair(host.ops, &full, &pair);
+                            log.debug("veth pair configured");
+                            thread.reply(net);
+                        }
                     });
                     let client = connect();
                     log.debug("datastore opened");
-                    let pair = pair.join().unwrap_or_else(|_| {
-                        Err(CniError::internal("veth creation thread panicked"))
+                    let pair = pair_rx.recv().unwrap_or_else(|_| {
+                        Err(CniError::internal("veth creation thread stopped"))
                     });
-                    (
-                        client,
-                        Some(EarlyPair {
-                            spec: spec.clone(),
-                            result: pair,
-                        }),
-                    )
+                    let early = EarlyPair {
+                        spec: spec.clone(),
+                        result: pair,
+                        configurer: Some(configurer),
+                    };
+                    let out =
+                        calico_after_connect(cmd, cenv, parsed, host, log, client, Some(early));
+                    // A panic there surfaced as "stopped" through the channels.
+                    let _ = worker.join();
+                    out
                 }),
-                None => (connect(), None),
-            };
-            let client = match client {
-                Ok(c) => c,
-                Err(e) if cmd == Command::Status => {
-                    return Err(
-                        CniError::new(CODE_PLUGIN_NOT_AVAILABLE, e.msg).with_details(e.details)
-                    );
-                }
-                Err(e) => {
-                    if let Some(early) = &early
-                        && early.result.is_ok()
-                    {
-                        let _ = remove_veth(host.ops, &early.spec);
-                    }
-                    return Err(e);
-                }
-            };
-            log.debug("datastore connected");
-            let store = ClientStore::new(client.clone());
-            let calico_ipam;
-            let exec_ipam;
-            let ipam: &dyn Ipam = if conf.ipam.ipam_type == "calico-ipam" {
-                calico_ipam = CalicoIpam::new(client);
-                &calico_ipam
-            } else if conf.ipam.ipam_type.is_empty() {
-                return Err(CniError::invalid_config(
-                    "invalid network configuration: ipam.type: missing",
-                ));
-            } else {
-                exec_ipam = ExecIpam {
-                    plugin: conf.ipam.ipam_type.clone(),
-                };
-                &exec_ipam
-            };
-            let deps = Deps {
-                ops: host.ops,
-                store: &store,
-                ipam,
-                host_ns: host.host_ns.clone(),
-                mtu_file: host.mtu_file.clone(),
-                log,
-            };
-            match cmd {
-                Command::Status => {
-                    deps.store
-                        .ready()
-                        .map_err(|e| CniError::new(CODE_PLUGIN_NOT_AVAILABLE, e.msg))?;
-                    if conf.ipam.ipam_type == "calico-ipam" {
-                        CalicoIpam::new(store.client().clone()).status()?;
-                    }
-                    Ok(None)
-                }
-                Command::Gc => {
-                    if conf.ipam.ipam_type == "calico-ipam" {
-                        let released = CalicoIpam::new(store.client().clone())
-                            .gc(&conf.name, &valid_attachments(conf))?;
-                        log.info(&format!("GC released {released:?}"));
-                    } else {
-                        let req = crate::ipam::IpamRequest {
-                            raw_conf: parsed.raw.clone(),
-                            env: cenv.clone(),
-                            ..Default::default()
-                        };
-                        ExecIpam {
-                            plugin: conf.ipam.ipam_type.clone(),
-                        }
-                        .gc(&req)?;
-                    }
-                    Ok(None)
-                }
-                _ => {
-                    let inv = Invocation::new(parsed, cenv)?;
-                    match cmd {
-                        Command::Add => {
-                            let r = add::add_with_early_pair(&deps, &inv, early)?;
-                            Ok(Some(r.to_json(&conf.cni_version)?))
-                        }
-                        Command::Del => del::del(&deps, &inv).map(|_| None),
-                        Command::Check => check::check(&deps, &inv).map(|_| None),
-                        _ => Ok(None),
-                    }
-                }
+                None => calico_after_connect(cmd, cenv, parsed, host, log, connect(), None),
             }
         }
         Plugin::CalicoIpam => crate::ipam_plugin::run(cmd, cenv, parsed, connect, log),
+    }
+}
+
+/// The `calico` plugin once the datastore is open (and the early pair, if any, made).
+fn calico_after_connect(
+    cmd: Command,
+    cenv: &CniEnv,
+    parsed: &Parsed,
+    host: &Host<'_>,
+    log: &Logger,
+    client: Result<Client, CniError>,
+    early: Option<EarlyPair>,
+) -> Result<Option<Value>, CniError> {
+    let conf = &parsed.conf;
+    let client = match client {
+        Ok(c) => c,
+        Err(e) if cmd == Command::Status => {
+            return Err(CniError::new(CODE_PLUGIN_NOT_AVAILABLE, e.msg).with_details(e.details));
+        }
+        Err(e) => {
+            if let Some(early) = &early
+                && early.result.is_ok()
+            {
+                let _ = remove_veth(host.ops, &early.spec);
+            }
+            return Err(e);
+        }
+    };
+    log.debug("datastore connected");
+    let store = ClientStore::new(client.clone());
+    let calico_ipam;
+    let exec_ipam;
+    let ipam: &dyn Ipam = if conf.ipam.ipam_type == "calico-ipam" {
+        calico_ipam = CalicoIpam::new(client);
+        &calico_ipam
+    } else if conf.ipam.ipam_type.is_empty() {
+        return Err(CniError::invalid_config(
+            "invalid network configuration: ipam.type: missing",
+        ));
+    } else {
+        exec_ipam = ExecIpam {
+            plugin: conf.ipam.ipam_type.clone(),
+        };
+        &exec_ipam
+    };
+    let deps = Deps {
+        ops: host.ops,
+        store: &store,
+        ipam,
+        host_ns: host.host_ns.clone(),
+        mtu_file: host.mtu_file.clone(),
+        log,
+    };
+    match cmd {
+        Command::Status => {
+            deps.store
+                .ready()
+                .map_err(|e| CniError::new(CODE_PLUGIN_NOT_AVAILABLE, e.msg))?;
+            if conf.ipam.ipam_type == "calico-ipam" {
+                CalicoIpam::new(store.client().clone()).status()?;
+            }
+            Ok(None)
+        }
+        Command::Gc => {
+            if conf.ipam.ipam_type == "calico-ipam" {
+                let released = CalicoIpam::new(store.client().clone())
+                    .gc(&conf.name, &valid_attachments(conf))?;
+                log.info(&format!("GC released {released:?}"));
+            } else {
+                let req = crate::ipam::IpamRequest {
+                    raw_conf: parsed.raw.clone(),
+                    env: cenv.clone(),
+                    ..Default::default()
+                };
+                ExecIpam {
+                    plugin: conf.ipam.ipam_type.clone(),
+                }
+                .gc(&req)?;
+            }
+            Ok(None)
+        }
+        _ => {
+            let inv = Invocation::new(parsed, cenv)?;
+            match cmd {
+                Command::Add => {
+                    let r = add::add_with_early_pair(&deps, &inv, early)?;
+                    Ok(Some(r.to_json(&conf.cni_version)?))
+                }
+                Command::Del => del::del(&deps, &inv).map(|_| None),
+                Command::Check => check::check(&deps, &inv).map(|_| None),
+                _ => Ok(None),
+            }
+        }
     }
 }

@@ -409,6 +409,7 @@ fn early_pair_is_removed_when_a_later_step_fails() {
         Some(EarlyPair {
             spec: spec.clone(),
             result: pair,
+            configurer: None,
         }),
     )
     .unwrap_err();
@@ -421,10 +422,122 @@ fn early_pair_is_removed_when_a_later_step_fails() {
         .store(false, std::sync::atomic::Ordering::SeqCst);
     let pair = create_pair(&w.net, &spec, true);
     w.net.clear_calls();
-    let r = add_with_early_pair(&deps, &inv, Some(EarlyPair { spec, result: pair })).unwrap();
+    let r = add_with_early_pair(
+        &deps,
+        &inv,
+        Some(EarlyPair {
+            spec,
+            result: pair,
+            configurer: None,
+        }),
+    )
+    .unwrap();
     assert!(!w.net.calls().iter().any(|c| c.op == "create_veth"));
     assert_eq!(
         w.net.addresses(Path::new(POD), "eth0").unwrap(),
         vec![r.ips[0].address]
     );
+}
+
+/// The binaries' path: the thread that made the pair configures it (the container end's and
+/// the host end's steps) while the endpoint is written. Fail each of its mutating kernel
+/// calls in turn: the error comes back and nothing is left.
+#[test]
+fn early_pair_configured_by_its_thread_is_rolled_back_at_every_step() {
+    use calico_cni::add::{Configurer, EarlyPair, add_with_early_pair, networking_spec};
+    use calico_cni::dataplane::{configure_pair, create_pair};
+
+    fn run(w: &World, inv: &calico_cni::context::Invocation, fail: Option<usize>) -> bool {
+        let deps = w.deps();
+        let spec = networking_spec(&deps, inv, Path::new(POD), vec![], vec![]);
+        let pair = create_pair(&w.net, &spec, true).unwrap();
+        if let Some(n) = fail {
+            w.net.fail_mutation(n);
+        }
+        std::thread::scope(|sc| {
+            let (configurer, thread) = Configurer::channel();
+            let net = &w.net;
+            let worker = sc.spawn(move || {
+                if let Some(full) = thread.wait() {
+                    thread.reply(configure_pair(net, &full, &pair));
+                }
+            });
+            let res = add_with_early_pair(
+                &deps,
+                inv,
+                Some(EarlyPair {
+                    spec,
+                    result: Ok(pair),
+                    configurer: Some(configurer),
+                }),
+            );
+            worker.join().unwrap();
+            match fail {
+                None => {
+                    let r = res.unwrap();
+                    assert_eq!(
+                        w.net.addresses(Path::new(POD), "eth0").unwrap(),
+                        vec![r.ips[0].address]
+                    );
+                    true
+                }
+                Some(n) => match res {
+                    Ok(_) => false,
+                    Err(e) => {
+                        assert!(
+                            e.msg.contains("injected") || e.details.contains("injected"),
+                            "step {n}: {e:?}"
+                        );
+                        true
+                    }
+                },
+            }
+        })
+    }
+
+    let inv = invocation(&conf("1.0.0", json!({})), &env("cfg", K8S_ARGS));
+    let probe = World::new("10.244.0.0/24");
+    let deps = probe.deps();
+    let spec = networking_spec(&deps, &inv, Path::new(POD), vec![], vec![]);
+    let made = create_pair(&probe.net, &spec, true).unwrap();
+    probe.net.clear_calls();
+    let full = calico_cni::dataplane::NetworkingSpec {
+        ips: vec!["10.244.0.9/32".parse().unwrap()],
+        routes: vec!["0.0.0.0/0".parse().unwrap()],
+        ..spec
+    };
+    configure_pair(&probe.net, &full, &made).unwrap();
+    let steps = probe.net.mutation_count();
+    assert!(
+        steps >= 7,
+        "expected the full wiring, saw {steps} mutations"
+    );
+
+    let w = World::new("10.244.0.0/24");
+    assert!(run(&w, &inv, None));
+    for n in 1..=steps {
+        let w = World::new("10.244.0.0/24");
+        let before = w.net.state();
+        if !run(&w, &inv, Some(n)) {
+            // Only accept_ra may fail without failing the ADD (Calico only warns).
+            let host_if = veth_name_for_workload("ns1", "web-0", None);
+            let key = (
+                std::path::PathBuf::from(HOST),
+                format!("net/ipv6/conf/{host_if}/accept_ra"),
+            );
+            assert!(
+                !w.net.state().sysctls.contains_key(&key),
+                "step {n}: the ADD succeeded although a step failed"
+            );
+            continue;
+        }
+        let after = w.net.state();
+        assert_eq!(after.links, before.links, "step {n}: links left behind");
+        assert_eq!(after.routes, before.routes, "step {n}: routes left behind");
+        assert_eq!(w.weps(), 0, "step {n}: endpoint left behind");
+        assert!(
+            w.held("k8s-pod-network.cfg").is_empty(),
+            "step {n}: allocation left behind"
+        );
+    }
 }

@@ -280,6 +280,31 @@ impl SockGuard<'_> {
         }
     }
 
+    fn add_address(&mut self, link: &str, index: u32, addr: IpNet) -> Result<()> {
+        let msg = match addr.addr() {
+            IpAddr::V4(a) => AddressMessageBuilder::<std::net::Ipv4Addr>::new()
+                .index(index)
+                .address(a, addr.prefix_len())
+                .build(),
+            IpAddr::V6(a) => AddressMessageBuilder::<std::net::Ipv6Addr>::new()
+                .index(index)
+                .address(a, addr.prefix_len())
+                .build(),
+        };
+        self.request(RouteNetlinkMessage::NewAddress(msg), CREATE)
+            .map(|_| ())
+            .map_err(|e| e.into_linux(format!("add address {addr} to {link}")))
+    }
+
+    fn add_route(&mut self, route: &Route, oif: u32) -> Result<()> {
+        self.request(
+            RouteNetlinkMessage::NewRoute(route_message(route, oif)?),
+            CREATE,
+        )
+        .map(|_| ())
+        .map_err(|e| e.into_linux(format!("add route {route}")))
+    }
+
     /// Delete the link `name`; `Ok(false)` when there is none.
     fn delete(&mut self, name: &str) -> Result<bool> {
         let msg = LinkUnspec::new_with_name(name).build();
@@ -545,19 +570,11 @@ impl NetOps for Kernel {
         let ns = self.ns(ns)?;
         let mut s = ns.socket()?;
         let idx = s.link_index(link)?;
-        let msg = match addr.addr() {
-            IpAddr::V4(a) => AddressMessageBuilder::<std::net::Ipv4Addr>::new()
-                .index(idx)
-                .address(a, addr.prefix_len())
-                .build(),
-            IpAddr::V6(a) => AddressMessageBuilder::<std::net::Ipv6Addr>::new()
-                .index(idx)
-                .address(a, addr.prefix_len())
-                .build(),
-        };
-        s.request(RouteNetlinkMessage::NewAddress(msg), CREATE)
-            .map(|_| ())
-            .map_err(|e| e.into_linux(format!("add address {addr} to {link}")))
+        s.add_address(link, idx, addr)
+    }
+
+    fn add_address_at(&self, ns: &Path, link: &str, index: u32, addr: IpNet) -> Result<()> {
+        self.ns(ns)?.socket()?.add_address(link, index, addr)
     }
 
     fn addresses(&self, ns: &Path, link: &str) -> Result<Vec<IpNet>> {
@@ -593,12 +610,11 @@ impl NetOps for Kernel {
         let ns = self.ns(ns)?;
         let mut s = ns.socket()?;
         let oif = s.link_index(&route.dev)?;
-        s.request(
-            RouteNetlinkMessage::NewRoute(route_message(route, oif)?),
-            CREATE,
-        )
-        .map(|_| ())
-        .map_err(|e| e.into_linux(format!("add route {route}")))
+        s.add_route(route, oif)
+    }
+
+    fn add_route_at(&self, ns: &Path, route: &Route, index: u32) -> Result<()> {
+        self.ns(ns)?.socket()?.add_route(route, index)
     }
 
     fn delete_route(&self, ns: &Path, route: &Route) -> Result<bool> {

@@ -143,6 +143,19 @@ pub trait NetOps: Send + Sync {
     fn addresses(&self, ns: &Path, link: &str) -> Result<Vec<IpNet>>;
     /// Add a route to the main table.
     fn add_route(&self, ns: &Path, route: &Route) -> Result<()>;
+    /// [`NetOps::add_address`] on a link whose index is known (as [`NetOps::create_veth`]
+    /// returned it): an implementation may skip looking `link` up by name. The default does
+    /// the lookup.
+    fn add_address_at(&self, ns: &Path, link: &str, index: u32, addr: IpNet) -> Result<()> {
+        let _ = index;
+        self.add_address(ns, link, addr)
+    }
+    /// [`NetOps::add_route`] through a link whose index is known (`route.dev` is its name):
+    /// an implementation may skip looking the link up by name. The default does the lookup.
+    fn add_route_at(&self, ns: &Path, route: &Route, index: u32) -> Result<()> {
+        let _ = index;
+        self.add_route(ns, route)
+    }
     /// Delete a route from the main table. `Ok(false)` when there was none.
     fn delete_route(&self, ns: &Path, route: &Route) -> Result<bool>;
     /// The main table's unicast routes (both families).

@@ -231,3 +231,44 @@ fn named_netns_is_removed_on_drop() {
     drop(ns);
     assert!(!path.exists());
 }
+
+#[test]
+fn index_based_calls_use_the_indexes_create_veth_returned() {
+    let node = netns();
+    let pod = netns();
+    let k = Kernel::new();
+    let (n, p) = (node.path(), pod.path());
+    let pair = k
+        .create_veth(&VethSpec {
+            container_ns: p.into(),
+            container_if: "eth0".into(),
+            host_ns: n.into(),
+            host_if: "caliidx0000001".into(),
+            mtu: None,
+            host_mac: Some(MacAddr::CALICO_HOST),
+            container_mac: None,
+            up: true,
+        })
+        .unwrap();
+    assert_eq!(
+        k.link(p, "eth0").unwrap().unwrap().index,
+        pair.container_index
+    );
+    assert_eq!(
+        k.link(n, "caliidx0000001").unwrap().unwrap().index,
+        pair.host_index
+    );
+    let addr: ipnet::IpNet = "10.244.1.7/32".parse().unwrap();
+    k.add_address_at(p, "eth0", pair.container_index, addr)
+        .unwrap();
+    let gw = Route::link("169.254.1.1/32".parse().unwrap(), "eth0");
+    k.add_route_at(p, &gw, pair.container_index).unwrap();
+    let host_route = Route::link(addr, "caliidx0000001");
+    k.add_route_at(n, &host_route, pair.host_index).unwrap();
+    assert!(k.addresses(p, "eth0").unwrap().contains(&addr));
+    assert!(k.routes(p).unwrap().contains(&gw));
+    assert!(k.routes(n).unwrap().contains(&host_route));
+    // An index that is not there is the kernel's error, not a panic.
+    let err = k.add_route_at(n, &host_route, 999_999).unwrap_err();
+    assert!(err.errno().is_some(), "{err}");
+}
