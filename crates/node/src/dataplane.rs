@@ -46,12 +46,15 @@ pub fn config_for(f: &FelixSettings) -> Config {
 #[derive(Debug)]
 pub struct NftDataplane {
     inner: Dataplane,
+    /// The warnings of the last apply, so a retried failure is logged once.
+    last_warnings: Vec<String>,
 }
 
 impl NftDataplane {
     pub fn new(cfg: Config) -> Result<Self, String> {
         Ok(Self {
             inner: Dataplane::new(cfg).map_err(|e| e.to_string())?,
+            last_warnings: Vec::new(),
         })
     }
 
@@ -64,7 +67,14 @@ impl DataplaneDriver for NftDataplane {
     fn apply(&mut self, msgs: &[DataplaneMessage]) -> Result<(), String> {
         let stats = self.inner.apply(msgs).map_err(|e| e.to_string())?;
         for w in &stats.warnings {
-            crate::warn!("dataplane: {w}");
+            if self.last_warnings.contains(w) {
+                debug!("dataplane (still): {w}");
+            } else {
+                crate::warn!("dataplane: {w}");
+            }
+        }
+        if stats.programmed {
+            self.last_warnings = stats.warnings;
         }
         debug!(
             "dataplane: programmed={} full_resync={} nft_bytes={} net_ops={}",
