@@ -65,8 +65,14 @@ pub fn down(name: &str, progress: &mut dyn FnMut(&str)) -> Result<()> {
         }
     }
     dir.save(&st)?;
-    // Namespaces in reverse order of creation: nodes, then the underlay.
+    // Namespaces in reverse order of creation: nodes, then the underlay; anything still
+    // running inside them first.
     for ns in st.netns.clone().iter().rev() {
+        let left = sys::stop_all_in(ns, STOP_GRACE);
+        if !left.is_empty() {
+            errors.push(format!("processes {left:?} in {ns} did not stop"));
+            continue;
+        }
         match sys::delete_netns(ns) {
             Ok(()) => {
                 progress(&format!("network namespace {ns} removed"));

@@ -502,6 +502,10 @@ pub(crate) fn remove_pod(
     {
         errors.push(e.to_string());
     }
+    let left = sys::stop_all_in(&rec.netns, Duration::from_secs(2));
+    if !left.is_empty() {
+        errors.push(format!("processes {left:?} in {} did not stop", rec.netns));
+    }
     if let Err(e) = sys::delete_netns(&rec.netns) {
         errors.push(e.to_string());
     }

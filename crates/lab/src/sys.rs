@@ -197,6 +197,32 @@ pub fn spawn_daemon(cmd: &mut Command, log: &Path) -> Result<ProcessRecord> {
     })
 }
 
+/// Stop every process still inside lab namespace `name` (`ip netns pids`): ones whose record
+/// was lost (an interrupted command) or that a user started with `exec`. The namespace is
+/// the lab's own, so they go with it. Returns the pids that would not stop.
+pub fn stop_all_in(name: &str, grace: Duration) -> Vec<i32> {
+    if !netns_exists(name) {
+        return Vec::new();
+    }
+    let Ok(out) = run(Command::new("ip").args(["netns", "pids", name])) else {
+        return Vec::new();
+    };
+    let me = std::process::id();
+    out.split_whitespace()
+        .filter_map(|p| p.parse::<i32>().ok())
+        .filter(|p| u32::try_from(*p).ok() != Some(me))
+        .filter_map(|pid| {
+            let (start_time, _) = proc_stat(pid)?;
+            let rec = ProcessRecord {
+                pid,
+                start_time,
+                log: PathBuf::new(),
+            };
+            (!stop(&rec, grace)).then_some(pid)
+        })
+        .collect()
+}
+
 /// Stop a recorded process: SIGTERM, up to `grace` for it to end, then SIGKILL and up to 2 s.
 /// A process that is gone (or whose pid now belongs to another process) is left alone.
 pub fn stop(p: &ProcessRecord, grace: Duration) -> bool {

@@ -130,7 +130,34 @@ fn lab_lifecycle_two_nodes_all_allowed_without_policy() {
     let m = lab.probe("tcp", 80, T);
     assert_eq!(m.pods, ["x/a", "x/b", "y/b"]);
 
+    // A process a user left running in a node goes with the node.
+    let mut sleeper = lab
+        .cmd(&["exec", "--node", "1", "--", "sleep", "300"])
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let node1 = state(&lab).node(1).unwrap().netns.clone();
+    assert!(calico_lab::sys::wait_until(
+        Duration::from_secs(10),
+        Duration::from_millis(20),
+        || {
+            let o = Command::new("ip")
+                .args(["netns", "pids", &node1])
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .count()
+                >= 2
+        }
+    ));
     assert_down_clean(&lab, &state(&lab));
+    assert!(
+        calico_lab::sys::wait_until(Duration::from_secs(5), Duration::from_millis(20), || {
+            sleeper.try_wait().unwrap().is_some()
+        }),
+        "the sleep inside node 1 was stopped by down"
+    );
 }
 
 #[test]
