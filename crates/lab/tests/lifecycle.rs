@@ -181,8 +181,14 @@ fn etcd_lab_reaches_etcd_over_the_underlay() {
         "{weps}"
     );
     assert!(weps.contains("node1") && weps.contains("node2"), "{weps}");
+    // The lab's own client reaches etcd from inside the underlay.
+    lab.ok(&["pod", "label", "x/b", "--labels", "role=db"]);
+    let wep = lab.calicoctl_ok(&["get", "workloadendpoints", "-n", "x", "-o", "yaml"], "");
+    assert!(wep.contains("role: db"), "{wep}");
+    lab.ok(&["pod", "del", "x/a"]);
     let st = state(&lab);
     assert!(st.etcd.is_some());
+    assert_eq!(st.pods.len(), 1);
     assert_down_clean(&lab, &st);
 }
 
