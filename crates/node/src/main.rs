@@ -357,6 +357,11 @@ fn stop_on_signals(shared: &Shared) -> Result<()> {
                 info!("received {sig:?}, stopping");
             }
             stop.store(true, Ordering::Relaxed);
+            // The agent loop notices within a second; startup steps (waiting for an
+            // unreachable datastore, say) do not look at the flag, so do not wait for ever.
+            std::thread::sleep(std::time::Duration::from_secs(3));
+            info!("exiting");
+            std::process::exit(0);
         })
         .context("starting the signal thread")?;
     Ok(())
