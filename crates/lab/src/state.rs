@@ -6,7 +6,8 @@
 //!   lock            flock(2) held by every command that changes the lab
 //!   calico.db       the embedded datastore (--datastore embedded)
 //!   etcd/           etcd's data directory (--datastore etcd)
-//!   netconf.json    the CNI network configuration pods are wired with
+//!   netconf-node<I>.json  the CNI network configuration of node I's pods (for reference;
+//!                   `pod add` builds the same one)
 //!   logs/           calico-node-<i>.log, etcd.log, cni.log, serve-<ns>-<pod>.log
 //! ```
 //!

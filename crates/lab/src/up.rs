@@ -187,6 +187,12 @@ pub fn up(opts: &UpOptions, progress: &mut dyn FnMut(&str)) -> Result<LabState> 
         dir.save(&st)?;
     }
 
+    for n in &st.nodes {
+        let conf = crate::pod::netconf(&dir, &st, &n.name);
+        let p = dir.path(&format!("netconf-node{}.json", n.index));
+        let text = serde_json::to_string_pretty(&conf).unwrap_or_default();
+        std::fs::write(&p, text + "\n").map_err(|e| LabError::io("cannot write", &p, e))?;
+    }
     wait_ready(&st, opts.timeout, progress).map_err(fail)?;
     st.ready = true;
     dir.save(&st)?;
