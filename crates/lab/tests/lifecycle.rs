@@ -82,7 +82,7 @@ fn lab_lifecycle_two_nodes_all_allowed_without_policy() {
 
     let pods = ["x/a", "x/b", "y/a", "y/b"].map(String::from).to_vec();
     for (proto, port) in [("tcp", 80), ("udp", 81), ("icmp", 0)] {
-        let m = lab.probe(proto, port, T);
+        let m = lab.probe_until_uniform(proto, port, true);
         assert_eq!(m.pods, pods);
         assert_eq!(
             m.matrix,
@@ -165,7 +165,7 @@ fn etcd_lab_reaches_etcd_over_the_underlay() {
     let lab = Lab::up("etcd", &["--nodes", "2", "--datastore", "etcd"]);
     lab.ok(&["pod", "add", "x/a", "--node", "1", "--serve", "tcp/80"]);
     lab.ok(&["pod", "add", "x/b", "--node", "2", "--serve", "tcp/80"]);
-    let m = lab.probe("tcp", 80, T);
+    let m = lab.probe_until_uniform("tcp", 80, true);
     assert_eq!(m.matrix, uniform(&m.pods, true), "{}", m.table());
     let env = lab.ok(&["env"]);
     assert!(env.contains("export DATASTORE_TYPE=etcdv3\n"), "{env}");

@@ -173,6 +173,19 @@ impl Lab {
         serde_json::from_str(&out).unwrap_or_else(|e| panic!("probe printed {out:?}: {e}"))
     }
 
+    /// Probe until every cell is `value` (routes to a new pod's block reach the other node a
+    /// moment after `pod add`), bounded; the last matrix.
+    pub fn probe_until_uniform(&self, protocol: &str, port: u16, value: bool) -> Matrix {
+        let start = std::time::Instant::now();
+        loop {
+            let m = self.probe(protocol, port, Duration::from_secs(1));
+            if m.matrix == uniform(&m.pods, value) || start.elapsed() > Duration::from_secs(10) {
+                return m;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     pub fn state_dir(&self) -> PathBuf {
         calico_lab::state::state_dir(&self.name)
     }
