@@ -405,11 +405,28 @@ impl CalcGraph {
                 let key = ResourceKey::of(&r);
                 match source::parse(&r, &self.hostname) {
                     Ok(parsed) => {
-                        self.remove(&key);
-                        if let Err(e) = self.add(&key, parsed) {
-                            errors.push(e);
-                        } else {
-                            self.resources.insert(key, r);
+                        let exists = self.resources.contains_key(&key);
+                        let result = match parsed {
+                            Parsed::Endpoint(ep) if exists && self.in_place(&key, &ep) => {
+                                self.update_endpoint(ep);
+                                Ok(())
+                            }
+                            // A profile's or namespace's new version replaces the old in
+                            // place, so its endpoints are re-evaluated once, for the labels
+                            // that changed.
+                            Parsed::Profile(_) | Parsed::Namespace(_) if exists => {
+                                self.add(&key, parsed)
+                            }
+                            parsed => {
+                                self.remove(&key);
+                                self.add(&key, parsed)
+                            }
+                        };
+                        match result {
+                            Ok(()) => {
+                                self.resources.insert(key, r);
+                            }
+                            Err(e) => errors.push(e),
                         }
                     }
                     Err(e) => {
@@ -593,6 +610,81 @@ impl CalcGraph {
         let d = self.member_idx.update_item(Item::Ep(id), labels, parents);
         self.member_deltas(d);
         Ok(())
+    }
+
+    /// Whether a new version of an endpoint can replace the old in place (same ID, same
+    /// locality).
+    fn in_place(&self, key: &ResourceKey, ep: &EpData) -> bool {
+        self.ep_by_key.get(key) == Some(&ep.id)
+            && self
+                .eps
+                .get(&ep.id)
+                .is_some_and(|old| old.local.is_some() == ep.local.is_some())
+    }
+
+    /// Replaces an endpoint in place: only the matches that change are re-evaluated, and only
+    /// the policies whose match changed are rescanned.
+    fn update_endpoint(&mut self, ep: EpData) {
+        for p in &ep.profiles {
+            self.ensure_parent(p);
+        }
+        let id = ep.id.clone();
+        let item = Item::Ep(id.clone());
+        let before: Vec<IpSetId> = self.member_idx.selectors_matching(&item).cloned().collect();
+        for set in &before {
+            if let Some(st) = self.sets.get_mut(set) {
+                for m in contributions(&st.def, self.eps.get(&id), None) {
+                    st.remove(m);
+                }
+                self.touched_sets.insert(set.clone());
+            }
+        }
+        let Some(old) = self.eps.insert(id.clone(), ep) else {
+            return;
+        };
+        let Some(ep) = self.eps.get(&id) else {
+            return;
+        };
+        let (labels, parents) = (ep.labels.clone(), ep.profiles.clone());
+        self.net_dirty |= old.ips != ep.ips || old.node != ep.node;
+        let new_profiles = ep.profiles.clone();
+        let local = ep.local.is_some();
+        self.member_idx
+            .update_item(item.clone(), labels.clone(), parents.clone());
+        let after: Vec<IpSetId> = self.member_idx.selectors_matching(&item).cloned().collect();
+        for set in &after {
+            if let Some(st) = self.sets.get_mut(set) {
+                for m in contributions(&st.def, self.eps.get(&id), None) {
+                    st.add(m);
+                }
+                self.touched_sets.insert(set.clone());
+            }
+        }
+        if local {
+            let d = self.local_idx.update_item(id.clone(), labels, parents);
+            self.local_deltas(d);
+            for p in &old.profiles {
+                if !new_profiles.contains(p) {
+                    if let Some(refs) = self.profile_refs.get_mut(p) {
+                        refs.remove(&id);
+                        if refs.is_empty() {
+                            self.profile_refs.remove(p);
+                        }
+                    }
+                    self.dirty_profiles.insert(p.clone());
+                }
+            }
+            for p in &new_profiles {
+                if !old.profiles.contains(p) {
+                    self.profile_refs
+                        .entry(p.clone())
+                        .or_default()
+                        .insert(id.clone());
+                    self.dirty_profiles.insert(p.clone());
+                }
+            }
+            self.dirty_eps.insert(id);
+        }
     }
 
     fn remove_endpoint(&mut self, key: &ResourceKey) {
