@@ -277,15 +277,15 @@ fn dataplane_loop<D: DataplaneDriver>(mut d: D, rx: Receiver<Vec<DataplaneMessag
     }
 }
 
-/// Run the calc loop until `shared.stop` is set. `hook` sees changed keys (Felix
-/// configuration, pools) after each batch.
+/// Run the calc loop until `shared.stop` is set (`Ok`) or the dataplane thread has gone
+/// (`Err`). `hook` sees changed keys (Felix configuration, pools) after each batch.
 pub fn calc_loop(
     backend: Arc<dyn Backend>,
     nodename: &str,
     shared: &Shared,
     to_dataplane: &Sender<Vec<DataplaneMessage>>,
     hook: &mut dyn KeyHook,
-) {
+) -> Result<(), String> {
     let mut graph = CalcGraph::new(nodename);
     let mut syncer = Syncer::new(backend, WATCH_PREFIX);
     let mut keys: Vec<KeyUpdate> = Vec::new();
@@ -369,8 +369,7 @@ pub fn calc_loop(
         );
         publish_cluster_counts(&syncer, &shared.metrics);
         if !out.messages.is_empty() && to_dataplane.send(out.messages).is_err() {
-            error!("the dataplane thread has stopped");
-            break;
+            return Err("the dataplane thread has stopped".into());
         }
         let changed: Vec<&str> = keys
             .iter()
@@ -381,6 +380,7 @@ pub fn calc_loop(
             .collect();
         hook.changed(&changed);
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -506,7 +506,7 @@ mod tests {
         fake.hold.store(false, Ordering::Relaxed);
 
         shared.stop.store(true, Ordering::Relaxed);
-        calc.join().unwrap();
+        calc.join().unwrap().unwrap();
         dp.join().unwrap();
     }
 }

@@ -265,7 +265,7 @@ fn run() -> Result<ExitCode> {
         current: felix,
         mtu_file,
     };
-    daemon::calc_loop(
+    let res = daemon::calc_loop(
         client.backend().clone(),
         &settings.nodename,
         &shared,
@@ -275,6 +275,7 @@ fn run() -> Result<ExitCode> {
     drop(tx);
     shared.stop.store(true, Ordering::Relaxed);
     let _ = dp_thread.join();
+    res.map_err(anyhow::Error::msg)?;
     info!("calico-node stopped; the dataplane is left as programmed");
     Ok(ExitCode::SUCCESS)
 }
