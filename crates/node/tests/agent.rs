@@ -290,3 +290,53 @@ fn waits_while_the_datastore_is_locked() {
     wait_ready(&ns, &mut node, LIMIT);
     assert!(ns.calico_table().is_some());
 }
+
+#[test]
+fn vxlan_node_gets_a_tunnel_address_and_device() {
+    if !kernel_ready() {
+        return;
+    }
+    let lab = Lab::new();
+    let ns = Netns::new();
+    ns.ip(&[
+        "link", "add", "eth0", "type", "veth", "peer", "name", "eth1",
+    ]);
+    ns.ip(&["addr", "add", "10.99.0.7/24", "dev", "eth0"]);
+    ns.ip(&["link", "set", "eth0", "up"]);
+    ns.ip(&["link", "set", "eth1", "up"]);
+    let mut env = lab.env("autodetect");
+    env.push(("CALICO_IPV4POOL_VXLAN", "Always".into()));
+    let mut node = NodeProc::start(&ns, lab.dir.path(), &[], &env);
+    wait_ready(&ns, &mut node, LIMIT);
+    let Ok(Resource::Node(n)) = lab
+        .client
+        .get(find_kind("Node", None).expect("kind"), "", NODE)
+    else {
+        panic!("no Node");
+    };
+    assert_eq!(
+        n.spec.bgp.expect("bgp").ipv4_address,
+        "10.99.0.7/24",
+        "autodetected"
+    );
+    let tunnel = n.spec.ipv4_vxlan_tunnel_addr;
+    assert!(tunnel.starts_with("10.244."), "{tunnel}");
+    let mac = n.spec.vxlan_tunnel_mac_addr;
+    let dev = wait_for(LIMIT, || {
+        let out = std::process::Command::new("ip")
+            .args(["-n", &ns.name, "-d", "addr", "show", "dev", "vxlan.calico"])
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        text.contains(&format!("inet {tunnel}/32")).then_some(text)
+    })
+    .unwrap_or_else(|| panic!("no vxlan.calico with {tunnel}:\n{}", node.log_text()));
+    assert!(dev.contains(&format!("link/ether {mac}")), "{dev}");
+    assert!(dev.contains("vxlan id 4096"), "{dev}");
+    assert!(dev.contains("dstport 4789"), "{dev}");
+    // VXLAN in use and eth0 has MTU 1500: the workload MTU is 1450.
+    assert_eq!(
+        std::fs::read_to_string(lab.dir.path().join("mtu")).expect("MTU file"),
+        "1450"
+    );
+}
