@@ -103,6 +103,15 @@ enum Op {
     DelBlock {
         idx: usize,
     },
+    Hep {
+        idx: usize,
+        app: Option<&'static str>,
+        ip: usize,
+        ports: bool,
+    },
+    DelHep {
+        idx: usize,
+    },
 }
 
 const SELECTORS: [&str; 6] = [
@@ -413,6 +422,32 @@ fn to_update(op: &Op) -> Update {
             affinity: node.map(|n| NODES[n % 3].to_string()),
         }),
         Op::DelBlock { idx } => Update::BlockDelete(block_cidr(*idx)),
+        Op::Hep {
+            idx,
+            app,
+            ip,
+            ports,
+        } => {
+            let mut labels = serde_json::Map::new();
+            if let Some(a) = app {
+                labels.insert("app".into(), json!(a));
+            }
+            let ports = if *ports {
+                json!([{"name": "http", "protocol": "TCP", "port": 8443}])
+            } else {
+                json!([])
+            };
+            Update::Upsert(res(json!({
+                "apiVersion": "projectcalico.org/v3", "kind": "HostEndpoint",
+                "metadata": {"name": format!("hep{idx}"), "labels": labels},
+                "spec": {"node": NODES[idx % 3], "interfaceName": "eth0",
+                         "expectedIPs": [format!("10.244.0.{}", ip % 5 + 2), "fd00::1"],
+                         "ports": ports},
+            })))
+        }
+        Op::DelHep { idx } => {
+            Update::Delete(ResourceKey::new("HostEndpoint", "", format!("hep{idx}")))
+        }
     }
 }
 
@@ -458,6 +493,9 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::DelPool),
         1 => (0usize..3, prop::option::of(0usize..3)).prop_map(|(idx, node)| Op::Block { idx, node }),
         1 => (0usize..3).prop_map(|idx| Op::DelBlock { idx }),
+        1 => (0usize..2, prop_oneof![Just(None), Just(Some("web")), Just(Some("db"))], 0usize..5, any::<bool>())
+            .prop_map(|(idx, app, ip, ports)| Op::Hep { idx, app, ip, ports }),
+        1 => (0usize..2).prop_map(|idx| Op::DelHep { idx }),
     ]
 }
 
