@@ -1,4 +1,4 @@
-//! Kernel-test helpers: network namespaces we create (prefix `cn-<pid>-`, removed on drop and,
+//! Kernel-test helpers: network namespaces we create (prefix `cnode-<pid>-`, removed on drop and,
 //! when left over by a crashed run, at start), running calico-node inside one, and reading
 //! its nftables table and HTTP endpoints from inside the namespace.
 
@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 static SEQ: AtomicUsize = AtomicUsize::new(0);
-const PREFIX: &str = "cn-";
+const PREFIX: &str = "cnode-";
 
 /// Whether we can make namespaces and run nft; prints why not.
 pub fn kernel_ready() -> bool {
