@@ -104,3 +104,44 @@ pub enum Update {
     /// [`crate::messages::DataplaneMessage::InSync`] at the end of this batch (once).
     InSync,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kubernetes_network_policy_has_its_own_key_kind() {
+        let k8s = calico_api::find_kind("NetworkPolicy", Some("networking.k8s.io/v1"));
+        let calico = calico_api::find_kind("NetworkPolicy", None);
+        let (Some(k8s), Some(calico)) = (k8s, calico) else {
+            panic!("both kinds are known");
+        };
+        assert_eq!(
+            ResourceKey::from_kind(k8s, "ns", "p"),
+            ResourceKey::new(KUBERNETES_NETWORK_POLICY, "ns", "p")
+        );
+        assert_eq!(
+            ResourceKey::from_kind(calico, "ns", "p"),
+            ResourceKey::new("NetworkPolicy", "ns", "p")
+        );
+        let node = calico_api::find_kind("Node", None).expect("Node is known");
+        assert_eq!(
+            ResourceKey::from_kind(node, "ignored", "n1"),
+            ResourceKey::new("Node", "", "n1")
+        );
+    }
+
+    #[test]
+    fn block_affinity_strings() {
+        let cidr: IpNet = "10.0.0.0/26".parse().expect("cidr");
+        assert_eq!(
+            BlockInfo::from_affinity(cidr, Some("host:node-1")).affinity,
+            Some("node-1".into())
+        );
+        assert_eq!(
+            BlockInfo::from_affinity(cidr, Some("virtual:x")).affinity,
+            None
+        );
+        assert_eq!(BlockInfo::from_affinity(cidr, None).affinity, None);
+    }
+}

@@ -257,3 +257,31 @@ pub fn compute<'n, 'p, 'b, 'w>(
     st.routes = routes;
     st
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vxlan_mac_is_0x66_then_sha1_of_the_node_name() {
+        // SHA-1("node-1") starts b3 68 28 39 8e.
+        assert_eq!(vxlan_mac_for_node("node-1"), "66:b3:68:28:39:8e");
+        // Locally administered, unicast.
+        let first = u8::from_str_radix(&vxlan_mac_for_node("anything")[..2], 16);
+        assert_eq!(first.map(|b| (b & 0b10, b & 0b01)), Ok((0b10, 0)));
+    }
+
+    #[test]
+    fn node_address_with_or_without_prefix() {
+        let mut n = Node::default();
+        n.spec.bgp = Some(calico_api::NodeBGPSpec {
+            ipv4_address: "10.0.0.5/24".into(),
+            ..Default::default()
+        });
+        assert_eq!(node_ipv4(&n), "10.0.0.5/24".parse().ok());
+        if let Some(b) = n.spec.bgp.as_mut() {
+            b.ipv4_address = "10.0.0.5".into();
+        }
+        assert_eq!(node_ipv4(&n), "10.0.0.5/32".parse().ok());
+    }
+}

@@ -212,3 +212,93 @@ fn scan_entity(e: &BackendEntity, named_proto: u8, defs: &mut IpSetDefs) -> Enti
         not_named_port_ip_set_ids,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use calico_policy::{Model, PolicyKey, PolicyKind};
+
+    use super::*;
+
+    fn scan(rules_yaml: &str) -> (Vec<Rule>, IpSetDefs) {
+        let text = format!(
+            "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {{name: p}}\nspec:\n  ingress:\n{rules_yaml}"
+        );
+        let model = Model::from_yaml(&text).expect("test policy is valid");
+        let key = PolicyKey {
+            kind: PolicyKind::GlobalNetworkPolicy,
+            namespace: String::new(),
+            name: "p".into(),
+        };
+        let mut defs = IpSetDefs::new();
+        let rules = scan_rules(
+            &model.policies[0].ingress,
+            &[],
+            |d, i| RuleId::policy_rule("default", &key, d, i),
+            &mut defs,
+        );
+        (rules.inbound, defs)
+    }
+
+    fn sel(s: &str) -> Selector {
+        Selector::parse(s).expect("test selector")
+    }
+
+    #[test]
+    fn selector_and_not_selector_become_one_set() {
+        let (rules, defs) =
+            scan("  - action: Allow\n    source: {selector: a == 'x', notSelector: has(b)}\n");
+        let want = sel("(a == 'x') && (!(has(b)))").unique_id();
+        assert_eq!(rules[0].src.ip_set_ids, vec![want.clone()]);
+        assert!(rules[0].src.not_ip_set_ids.is_empty());
+        assert_eq!(defs.keys().collect::<Vec<_>>(), vec![&want]);
+    }
+
+    #[test]
+    fn not_selector_alone_is_a_negated_set() {
+        let (rules, _) = scan("  - action: Deny\n    source: {notSelector: has(b)}\n");
+        assert!(rules[0].src.ip_set_ids.is_empty());
+        assert_eq!(rules[0].src.not_ip_set_ids, vec![sel("has(b)").unique_id()]);
+    }
+
+    #[test]
+    fn named_ports_default_to_tcp_and_replace_the_selector_set() {
+        let (rules, defs) =
+            scan("  - action: Allow\n    destination: {selector: a == 'x', ports: [http]}\n");
+        let content = format!("{},tcp,http", sel("a == 'x'").unique_id());
+        let id = make_unique_id("n", &content);
+        assert_eq!(rules[0].dst.named_port_ip_set_ids, vec![id.clone()]);
+        assert!(rules[0].dst.ip_set_ids.is_empty());
+        assert_eq!(defs[&id].set_type(), IpSetType::IpPort);
+        assert_eq!(
+            defs[&id].named_port,
+            Some(NamedPortMatch {
+                protocol: 6,
+                name: "http".into()
+            })
+        );
+    }
+
+    #[test]
+    fn named_and_numeric_ports_keep_the_selector_set() {
+        let (rules, defs) = scan(
+            "  - action: Allow\n    protocol: UDP\n    destination: {selector: a == 'x', ports: [dns, 5353], notPorts: [metrics]}\n",
+        );
+        let d = &rules[0].dst;
+        assert_eq!(d.ip_set_ids, vec![sel("a == 'x'").unique_id()]);
+        assert_eq!(
+            d.ports,
+            vec![PortRange {
+                min: 5353,
+                max: 5353
+            }]
+        );
+        assert_eq!(d.named_port_ip_set_ids.len(), 1);
+        assert_eq!(d.not_named_port_ip_set_ids.len(), 1);
+        assert_eq!(rules[0].protocol, Some(17));
+        assert!(
+            defs.values()
+                .filter_map(|d| d.named_port.as_ref())
+                .all(|np| np.protocol == 17)
+        );
+    }
+}
