@@ -279,6 +279,80 @@ spec: {cidr: 10.244.0.0/16, vxlanMode: Always, natOutgoing: false, blockSize: 26
             ],
         },
         Scenario {
+            name: "netsets_profiles",
+            steps: vec![
+                ("snapshot", {
+                    let mut s = snapshot();
+                    s.push(Update::InSync);
+                    s
+                }),
+                (
+                    "network sets (global and namespaced) selected by a rule; a host endpoint too",
+                    upserts(
+                        r#"
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkSet
+metadata: {name: external, labels: {role: external}}
+spec: {nets: [203.0.113.0/24, 2001:db8::/64]}
+---
+apiVersion: projectcalico.org/v3
+kind: NetworkSet
+metadata: {name: partners, namespace: x, labels: {role: external}}
+spec: {nets: [198.51.100.0/24]}
+---
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: node-2-eth0, labels: {role: external}}
+spec: {node: node-2, interfaceName: eth0, expectedIPs: [192.168.0.2]}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: from-external}
+spec:
+  selector: pod == 'a'
+  ingress:
+  - action: Allow
+    source: {selector: role == 'external'}
+  - action: Deny
+    source: {namespaceSelector: global()}
+"#,
+                    ),
+                ),
+                (
+                    "pod c names a missing profile first: it gets the deny-all stand-in",
+                    vec![Update::Upsert({
+                        let mut r = wep("y", "c", "node-1", "10.244.0.3", &[("pod", "c")]);
+                        if let Resource::WorkloadEndpoint(w) = &mut r {
+                            w.spec.profiles.insert(0, "team-blue".into());
+                        }
+                        r
+                    })],
+                ),
+                (
+                    "the profile appears with labelsToApply role=external: pod c joins the set",
+                    upserts(
+                        r#"
+apiVersion: projectcalico.org/v3
+kind: Profile
+metadata: {name: team-blue}
+spec:
+  labelsToApply: {role: external}
+  ingress: [{action: Allow, source: {nets: [10.0.0.0/8]}}]
+  egress: [{action: Allow}]
+"#,
+                    ),
+                ),
+                (
+                    "the namespaced network set is deleted",
+                    vec![Update::Delete(ResourceKey::new(
+                        "NetworkSet",
+                        "x",
+                        "partners",
+                    ))],
+                ),
+            ],
+        },
+        Scenario {
             name: "bad_input",
             steps: vec![
                 ("snapshot", {
