@@ -91,6 +91,24 @@ impl SetState {
 }
 
 /// Felix's calculation graph for one node: feed it [`Update`]s, get [`DataplaneMessage`]s.
+///
+/// - [`CalcGraph::new`] takes the node's name (the `Node` resource's name, which is also the
+///   `spec.node` of its workload endpoints).
+/// - [`CalcGraph::apply`] takes a batch (the initial snapshot ending with [`Update::InSync`],
+///   then changes as they come) and returns an [`Output`]: the messages for the batch in
+///   contract order, and the inputs it could not use. Only the net change of the batch is sent:
+///   something changed and changed back within a batch sends nothing.
+/// - [`CalcGraph::state`] is what the dataplane holds after applying everything sent so far;
+///   [`crate::expected_state`] computes the same from the datastore contents alone.
+///
+/// What it sends: every local workload endpoint (`spec.node` equal to the hostname) with its
+/// tiers (ordered by tier order, then name; tiers that only policies name last) and, per
+/// direction, the non-staged policies that select it (by order, then name, namespace, kind),
+/// the tier's end-of-tier action, and its profiles; every policy and profile such an endpoint
+/// uses, its rules scanned into IP-set references; every IP set those rules use, with members
+/// from every endpoint (any node, WEPs and HEPs) and network set its selector matches; pools,
+/// routes (pools, blocks by affinity, nodes, tunnel addresses, local workloads, borrowed
+/// addresses), VXLAN tunnel endpoints and this host's address.
 #[derive(Debug)]
 pub struct CalcGraph {
     hostname: String,
