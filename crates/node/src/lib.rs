@@ -5,6 +5,7 @@
 //!   resource, IPv4 autodetection, default pool, VXLAN tunnel address);
 //! - [`felix`]: FelixConfiguration `default` + `node.<name>` + `FELIX_*` variables;
 //! - [`health`], [`metrics`], [`http`]: `/liveness`, `/readiness` (9099) and `/metrics` (9091);
+//! - [`daemon`], [`agent`]: the calc → dataplane loop and what runs around it;
 //! - [`syncer`]: the datastore watch (snapshot → in-sync → changes, re-listing after
 //!   compaction or a lost watch) as a sans-IO resync state machine plus its thread.
 //!
@@ -28,6 +29,7 @@
 //! | `FELIX_<FIELD>` | any FelixConfiguration field, case-insensitive; wins over `node.<name>` and `default` |
 //! | `FELIX_MTUFILEPATH` | where the workload MTU is written for the CNI plugin (`/var/lib/calico/mtu`) |
 
+pub mod agent;
 pub mod autodetect;
 pub mod daemon;
 pub mod dataplane;

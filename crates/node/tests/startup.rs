@@ -322,3 +322,73 @@ fn vxlan_tunnel_address_from_ipam() {
             .is_none()
     );
 }
+
+#[test]
+fn follow_hook_tracks_felix_config_pools_and_mtu() {
+    use calico_node::agent::{Follow, load_felix};
+    use calico_node::daemon::KeyHook;
+    use calico_node::felix::FelixEnv;
+    use calico_node::log::{self, Level};
+
+    let s = store();
+    let dir = tempfile::tempdir().unwrap();
+    let st = settings(
+        dir.path(),
+        &[("NODENAME", "node-a"), ("CALICO_IPV4POOL_VXLAN", "Always")],
+    );
+    startup::run(&s.client, &st, &ifaces(), no_route).unwrap();
+    assert!(
+        !node(&s.client, "node-a")
+            .spec
+            .ipv4_vxlan_tunnel_addr
+            .is_empty()
+    );
+    let env = FelixEnv::default();
+    let mut follow = Follow {
+        client: s.client.clone(),
+        node: "node-a".into(),
+        current: load_felix(&s.client, "node-a", &env).unwrap(),
+        env,
+        mtu_file: dir.path().join("mtu"),
+    };
+    assert_eq!(follow.current.log_level, Level::Info);
+
+    // The per-node configuration raises the log level; it applies at once.
+    s.client
+        .create(
+            Resource::from_value(serde_json::json!({
+                "apiVersion": "projectcalico.org/v3", "kind": "FelixConfiguration",
+                "metadata": {"name": "node.node-a"}, "spec": {"logSeverityScreen": "Debug"}
+            }))
+            .unwrap(),
+        )
+        .unwrap();
+    follow.changed(&["/calico/resources/v3/projectcalico.org/felixconfigurations/node.node-a"]);
+    assert_eq!(follow.current.log_level, Level::Debug);
+    assert!(log::enabled(Level::Debug));
+    log::set_level(Level::Info);
+    let pattern = regex::Regex::new(follow.current.spec.effective_mtu_iface_pattern()).unwrap();
+    let host = calico_node::mtu::host_mtus();
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("mtu")).unwrap(),
+        calico_node::mtu::workload_mtu(&host, &pattern, true, 0).to_string()
+    );
+
+    // VXLAN switched off on the pool: the tunnel address goes, the MTU loses the overhead.
+    let Some(Resource::IPPool(mut p)) = get(&s.client, "IPPool", "default-ipv4-ippool") else {
+        panic!("no pool");
+    };
+    p.spec.vxlan_mode = "Never".into();
+    s.client.update(Resource::IPPool(p)).unwrap();
+    follow.changed(&["/calico/resources/v3/projectcalico.org/ippools/default-ipv4-ippool"]);
+    assert!(
+        node(&s.client, "node-a")
+            .spec
+            .ipv4_vxlan_tunnel_addr
+            .is_empty()
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("mtu")).unwrap(),
+        calico_node::mtu::workload_mtu(&host, &pattern, false, 0).to_string()
+    );
+}
