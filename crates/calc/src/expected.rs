@@ -10,10 +10,10 @@ use calico_api::{Resource, WorkloadEndpoint};
 use calico_policy::{Direction, EndpointId, Model};
 use ipnet::IpNet;
 
-use crate::graph::{contributions, policy_rules, profile_rules, tier_sort_key};
 use crate::input::BlockInfo;
 use crate::messages::{EndOfTierAction, LocalEndpoint, PolicyId, TierInfo as TierMsg};
 use crate::network;
+use crate::program::{contributions, policy_rules, profile_rules, tier_sort_key};
 use crate::scan::IpSetDefs;
 use crate::source::{self, EpData, NetSetData, Parsed};
 use crate::state::{DataplaneState, IpSetState};

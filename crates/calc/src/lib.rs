@@ -31,6 +31,7 @@ mod graph;
 pub mod input;
 pub mod messages;
 pub mod network;
+mod program;
 pub mod scan;
 mod source;
 pub mod state;
