@@ -25,8 +25,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant};
 
+use calico_calc::CalcGraph;
 use calico_calc::messages::DataplaneMessage;
-use calico_calc::{CalcGraph, Update};
 use calico_datastore::Backend;
 
 use crate::decode;
@@ -335,22 +335,23 @@ pub fn calc_loop(
             continue;
         }
         let t0 = Instant::now();
-        let mut updates: Vec<Update> = Vec::with_capacity(keys.len());
-        for k in &keys {
-            match decode::to_update(k) {
-                Ok(Some(u)) => updates.push(u),
-                Ok(None) => {}
+        // Decoded lazily as the graph consumes them: a `Resource` is large, so a vector of a
+        // whole snapshot's updates would be a needless peak.
+        let mut n = 0usize;
+        let updates = keys.iter().filter_map(|k| {
+            let u = match decode::to_update(k) {
+                Ok(u) => u,
                 Err(e) => {
                     warn!("ignoring an unreadable value: {e}");
-                    if let KeyUpdate::Put { key, .. } = k
-                        && let Some(u) = decode::delete_for(key)
-                    {
-                        updates.push(u);
+                    match k {
+                        KeyUpdate::Put { key, .. } => decode::delete_for(key),
+                        _ => None,
                     }
                 }
-            }
-        }
-        let n = updates.len();
+            };
+            n += usize::from(u.is_some());
+            u
+        });
         let out = graph.apply(updates);
         for e in &out.errors {
             warn!("{e}");
