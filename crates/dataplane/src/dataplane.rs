@@ -13,7 +13,7 @@ use crate::net::kernel::NetlinkBackend;
 use crate::net::{NetBackend, NetState, desired_net, plan};
 use crate::nft::{Counter, NftBackend, NftCli, parse_counters};
 use crate::nsthread::NsThread;
-use crate::render::{Ruleset, delta_script, render};
+use crate::render::{Dirty, Renderer, Ruleset, render};
 use crate::state::{DesiredState, Touched};
 
 /// What one [`Dataplane::apply`] (or flush/resync) did.
@@ -41,7 +41,9 @@ pub struct Dataplane {
     nft: Box<dyn NftBackend>,
     net: Box<dyn NetBackend>,
     /// What the table holds, as far as we know; `None`: replace it at the next flush.
-    rules: Option<Ruleset>,
+    rules: Option<Renderer>,
+    /// Rendered items touched since the last flush.
+    dirty: Dirty,
     /// The netlink objects we believe are there; `None`: read them back at the next flush.
     net_state: Option<NetState>,
     pending: Touched,
@@ -71,6 +73,32 @@ impl Dataplane {
                 detail: format!("{:?} is not a plain nftables table name", cfg.table),
             });
         }
+        if cfg.interface_prefixes.is_empty()
+            || cfg.interface_prefixes.iter().any(|p| {
+                p.is_empty()
+                    || p.len() > 14
+                    || !p
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+            })
+        {
+            return Err(Error::Config {
+                field: "interface_prefixes",
+                detail: format!(
+                    "{:?}: expected one or more interface name prefixes such as \"cali\"",
+                    cfg.interface_prefixes
+                ),
+            });
+        }
+        if cfg.vxlan.vni == 0 || cfg.vxlan.vni > 0x00ff_ffff || cfg.vxlan.port == 0 {
+            return Err(Error::Config {
+                field: "vxlan",
+                detail: format!(
+                    "VNI {} / port {}: expected a VNI in 1..16777215 and a non-zero port",
+                    cfg.vxlan.vni, cfg.vxlan.port
+                ),
+            });
+        }
         let thread = Arc::new(NsThread::spawn(cfg.netns.as_deref())?);
         let nft = NftCli {
             nft: cfg.nft.clone(),
@@ -89,6 +117,7 @@ impl Dataplane {
             nft,
             net,
             rules: None,
+            dirty: Dirty::default(),
             net_state: None,
             pending: Touched::default(),
         }
@@ -111,6 +140,7 @@ impl Dataplane {
     /// Fold messages in without touching the kernel.
     pub fn fold(&mut self, msgs: &[DataplaneMessage]) {
         for m in msgs {
+            self.dirty.note(m);
             let t = self.state.fold(m);
             if t.in_sync {
                 // A (new) snapshot is complete: reconcile everything against the kernel.
@@ -144,19 +174,20 @@ impl Dataplane {
         }
         stats.programmed = true;
         if self.pending.rules || self.rules.is_none() {
-            let new = render(&self.cfg, &self.state);
-            let script = match &self.rules {
+            let dirty = std::mem::take(&mut self.dirty);
+            let delta = match self.rules.as_mut() {
+                Some(r) => r.update(&self.state, &dirty).ok(),
+                None => None,
+            };
+            let script = match delta {
+                Some(s) => s,
                 None => {
+                    let r = Renderer::new(&self.cfg, &self.state);
+                    let s = r.ruleset().full_script();
+                    self.rules = Some(r);
                     stats.full_resync = true;
-                    Some(new.full_script())
+                    Some(s)
                 }
-                Some(old) => match delta_script(old, &new) {
-                    Ok(s) => s,
-                    Err(_) => {
-                        stats.full_resync = true;
-                        Some(new.full_script())
-                    }
-                },
             };
             if let Some(s) = script {
                 stats.nft_transactions = 1;
@@ -166,7 +197,6 @@ impl Dataplane {
                     return Err(e);
                 }
             }
-            self.rules = Some(new);
             self.pending.rules = false;
         }
         if self.pending.net || self.net_state.is_none() {
@@ -210,10 +240,10 @@ impl Dataplane {
     /// Packets and bytes per rule ID, read from the kernel's counters (summed over the nft
     /// rules of each ID). Only IDs of the currently programmed rules appear.
     pub fn counters(&self) -> Result<BTreeMap<RuleId, Counter>> {
-        let Some(rs) = &self.rules else {
+        let Some(r) = &self.rules else {
             return Ok(BTreeMap::new());
         };
         let json = self.nft.list_json(&self.cfg.table)?;
-        parse_counters(&json, &rs.comments, &self.cfg.table)
+        parse_counters(&json, &r.ruleset().comments, &self.cfg.table)
     }
 }

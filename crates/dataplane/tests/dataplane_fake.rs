@@ -206,3 +206,23 @@ fn counters_are_summed_per_rule_id() {
     assert_eq!((c[&id].packets, c[&id].bytes), (4, 240));
     assert_eq!(c.len(), 1);
 }
+
+#[test]
+fn bad_configuration_is_refused_with_the_field_named() {
+    let err = Dataplane::new(Config {
+        interface_prefixes: vec![],
+        ..Config::default()
+    })
+    .expect_err("no prefixes");
+    assert!(err.to_string().contains("interface_prefixes"), "{err}");
+    let err = Dataplane::new(Config {
+        table: "cal ico".into(),
+        ..Config::default()
+    })
+    .expect_err("bad table");
+    assert!(err.to_string().contains("table"), "{err}");
+    let mut cfg = Config::default();
+    cfg.vxlan.vni = 1 << 24;
+    let err = Dataplane::new(cfg).expect_err("bad VNI");
+    assert!(err.to_string().contains("VNI"), "{err}");
+}

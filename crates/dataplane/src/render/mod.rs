@@ -29,9 +29,10 @@ mod ruleset;
 use std::collections::{BTreeMap, BTreeSet};
 
 use calico_calc::messages::{
-    EncapType, EndOfTierAction, IpSetMember, IpSetType, LocalEndpoint, PolicyId, PolicyRules,
+    DataplaneMessage, EncapType, EndOfTierAction, IpSetId, IpSetMember, IpSetType, LocalEndpoint,
+    PolicyId,
 };
-use calico_policy::{Direction, RuleId};
+use calico_policy::{Direction, EndpointId, RuleId};
 use ipnet::IpNet;
 
 pub use rule::{action_text, render_rule};
@@ -122,16 +123,146 @@ fn base(hook: &str, rules: Vec<String>) -> ChainDef {
     }
 }
 
-struct Builder<'a> {
-    cfg: &'a Config,
-    rs: Ruleset,
+/// Which rendered items a batch of messages touched.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Dirty {
+    pub sets: BTreeSet<IpSetId>,
+    pub policies: BTreeSet<PolicyId>,
+    pub profiles: BTreeSet<String>,
+    pub endpoints: BTreeSet<EndpointId>,
+    /// Pools, VTEPs, host metadata: the fixed chains and sets.
+    pub global: bool,
 }
 
-impl Builder<'_> {
+impl Dirty {
+    /// Note what `msg` touches.
+    pub fn note(&mut self, msg: &DataplaneMessage) {
+        match msg {
+            DataplaneMessage::IpSetUpdate { id, .. }
+            | DataplaneMessage::IpSetDeltaUpdate { id, .. }
+            | DataplaneMessage::IpSetRemove { id } => {
+                self.sets.insert(id.clone());
+            }
+            DataplaneMessage::ActivePolicyUpdate { id, .. }
+            | DataplaneMessage::ActivePolicyRemove { id } => {
+                self.policies.insert(id.clone());
+            }
+            DataplaneMessage::ActiveProfileUpdate { id, .. }
+            | DataplaneMessage::ActiveProfileRemove { id } => {
+                self.profiles.insert(id.clone());
+            }
+            DataplaneMessage::WorkloadEndpointUpdate { id, .. }
+            | DataplaneMessage::WorkloadEndpointRemove { id } => {
+                self.endpoints.insert(id.clone());
+            }
+            DataplaneMessage::VtepUpdate { .. }
+            | DataplaneMessage::VtepRemove { .. }
+            | DataplaneMessage::PoolUpdate { .. }
+            | DataplaneMessage::PoolRemove { .. }
+            | DataplaneMessage::HostMetadataUpdate { .. } => self.global = true,
+            DataplaneMessage::RouteUpdate { .. }
+            | DataplaneMessage::RouteRemove { .. }
+            | DataplaneMessage::InSync => {}
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Dirty::default()
+    }
+}
+
+/// The name of a policy's chains: the policy key (`np/ns/name`), or, for a policy whose
+/// name does not carry its tier as Calico's names do (`tier.name`, or tier `default`), a
+/// hash of tier and key, so that the same key in two tiers never shares a chain.
+pub fn policy_key(id: &PolicyId) -> String {
+    let key = id.policy.to_string();
+    if id.tier == "default" || id.policy.name.starts_with(&format!("{}.", id.tier)) {
+        key
+    } else {
+        format!("_{}", names::hash(&format!("{}/{key}", id.tier)))
+    }
+}
+
+fn policy_chain(id: &PolicyId, dir: Direction) -> String {
+    let key = policy_key(id);
+    match dir {
+        Direction::Ingress => names::policy_in(&key),
+        Direction::Egress => names::policy_out(&key),
+    }
+}
+
+/// The old values of what an update touched (for the delta).
+#[derive(Default)]
+struct Patch {
+    old: Ruleset,
+    sets: BTreeSet<String>,
+    chains: BTreeSet<String>,
+}
+
+/// Writes into the ruleset, remembering old values when patching.
+struct W<'a> {
+    cfg: &'a Config,
+    rs: &'a mut Ruleset,
+    patch: Option<&'a mut Patch>,
+}
+
+impl W<'_> {
     fn comment(&mut self, id: RuleId) -> String {
         let c = names::comment(id.as_str());
         self.rs.comments.insert(c.clone(), id);
         c
+    }
+
+    fn touch_set(&mut self, name: &str) {
+        if let Some(p) = self.patch.as_deref_mut()
+            && p.sets.insert(name.to_string())
+            && let Some(o) = self.rs.sets.get(name)
+        {
+            p.old.sets.insert(name.to_string(), o.clone());
+        }
+    }
+
+    fn put_set(&mut self, name: String, def: Option<SetDef>) {
+        self.touch_set(&name);
+        match def {
+            Some(d) => self.rs.sets.insert(name, d),
+            None => self.rs.sets.remove(&name),
+        };
+    }
+
+    fn put_chain(&mut self, name: String, def: Option<ChainDef>) {
+        if let Some(p) = self.patch.as_deref_mut()
+            && p.chains.insert(name.clone())
+            && let Some(o) = self.rs.chains.get(&name)
+        {
+            p.old.chains.insert(name.clone(), o.clone());
+        }
+        match def {
+            Some(d) => self.rs.chains.insert(name, d),
+            None => self.rs.chains.remove(&name),
+        };
+    }
+
+    /// Set or remove the entry for `iface` in dispatch map `map`.
+    fn map_entry(&mut self, map: &str, iface: &str, verdict: Option<String>) {
+        self.touch_set(map);
+        let q = names::quoted(iface);
+        let Some(m) = self.rs.sets.get_mut(map) else {
+            return;
+        };
+        let prefix = format!("{q} : ");
+        let old: Option<String> = m
+            .elements
+            .range(prefix.clone()..)
+            .next()
+            .filter(|e| e.starts_with(&prefix))
+            .cloned();
+        if let Some(o) = old {
+            m.elements.remove(&o);
+        }
+        if let Some(v) = verdict {
+            m.elements.insert(format!("{prefix}{v}"));
+        }
     }
 
     fn rules_chain(&mut self, name: String, rules: &[calico_calc::messages::Rule]) {
@@ -141,15 +272,63 @@ impl Builder<'_> {
             self.rs.comments.insert(c, r.id.clone());
             lines.extend(render_rule(r, &self.cfg.log_prefix));
         }
-        self.rs.chains.insert(name, chain(lines));
+        self.put_chain(name, Some(chain(lines)));
     }
 
-    fn endpoint_chain(
-        &mut self,
-        ep: &LocalEndpoint,
-        dir: Direction,
-        policy_chain: &dyn Fn(&PolicyId, Direction) -> String,
-    ) -> Vec<String> {
+    fn ip_set(&mut self, st: &DesiredState, id: &str) {
+        let set = st.ip_sets.get(id);
+        for v in [4u8, 6] {
+            self.put_set(
+                names::ip_set(v, id),
+                set.map(|s| ip_set_defs(v, s.set_type, &s.members)),
+            );
+        }
+    }
+
+    fn policy(&mut self, st: &DesiredState, id: &PolicyId) {
+        let (pi, po) = (
+            policy_chain(id, Direction::Ingress),
+            policy_chain(id, Direction::Egress),
+        );
+        if let Some(rules) = st.policies.get(id) {
+            self.rules_chain(pi, &rules.inbound);
+            self.rules_chain(po, &rules.outbound);
+        } else if st.endpoints.values().any(|e| {
+            e.tiers
+                .iter()
+                .any(|t| t.ingress_policies.contains(id) || t.egress_policies.contains(id))
+        }) {
+            // Referenced but unknown: an empty chain (the tier's end decides).
+            self.put_chain(pi, Some(chain(vec![])));
+            self.put_chain(po, Some(chain(vec![])));
+        } else {
+            self.put_chain(pi, None);
+            self.put_chain(po, None);
+        }
+    }
+
+    fn profile(&mut self, st: &DesiredState, p: &str) {
+        let (pi, po) = (names::profile_in(p), names::profile_out(p));
+        if let Some(rules) = st.profiles.get(p) {
+            self.rules_chain(pi, &rules.inbound);
+            self.rules_chain(po, &rules.outbound);
+        } else if st
+            .endpoints
+            .values()
+            .any(|e| e.profile_ids.iter().any(|x| x == p))
+        {
+            // Felix's fail-closed stand-in for a missing profile.
+            let c = self.comment(RuleId::profile_missing(p));
+            let deny = format!("counter drop comment \"{c}\"");
+            self.put_chain(pi, Some(chain(vec![deny.clone()])));
+            self.put_chain(po, Some(chain(vec![deny])));
+        } else {
+            self.put_chain(pi, None);
+            self.put_chain(po, None);
+        }
+    }
+
+    fn endpoint_rules(&mut self, ep: &LocalEndpoint, dir: Direction) -> Vec<String> {
         let keep = !(MARK_ACCEPT | MARK_PASS);
         let mut r = vec![format!("meta mark set meta mark & {keep:#010x}")];
         if dir == Direction::Egress && self.cfg.drop_encap_from_workloads {
@@ -202,241 +381,328 @@ impl Builder<'_> {
         r.push(format!("counter drop comment \"{c}\""));
         r
     }
+
+    fn install_endpoint(&mut self, ep: &LocalEndpoint) {
+        let tw = names::to_wl(&ep.iface_name);
+        let fw = names::from_wl(&ep.iface_name);
+        let ing = self.endpoint_rules(ep, Direction::Ingress);
+        let eg = self.endpoint_rules(ep, Direction::Egress);
+        self.put_chain(tw.clone(), Some(chain(ing)));
+        self.put_chain(fw.clone(), Some(chain(eg)));
+        self.map_entry(
+            names::TO_WL_DISPATCH,
+            &ep.iface_name,
+            Some(format!("goto {tw}")),
+        );
+        self.map_entry(
+            names::FROM_WL_DISPATCH,
+            &ep.iface_name,
+            Some(format!("goto {fw}")),
+        );
+    }
+
+    fn uninstall_iface(&mut self, iface: &str) {
+        self.put_chain(names::to_wl(iface), None);
+        self.put_chain(names::from_wl(iface), None);
+        self.map_entry(names::TO_WL_DISPATCH, iface, None);
+        self.map_entry(names::FROM_WL_DISPATCH, iface, None);
+    }
+
+    fn dispatch_maps(&mut self) {
+        for name in [names::TO_WL_DISPATCH, names::FROM_WL_DISPATCH] {
+            self.put_set(
+                name.into(),
+                Some(SetDef {
+                    type_: "ifname : verdict".into(),
+                    interval: false,
+                    is_map: true,
+                    elements: BTreeSet::new(),
+                }),
+            );
+        }
+    }
+
+    /// Pools, VXLAN hosts, dispatch and top-level chains.
+    fn fixed(&mut self, st: &DesiredState) {
+        let cfg = self.cfg;
+        for v in [4u8, 6] {
+            let masq = net_elements(
+                st.pools.values().filter(|p| p.nat_outgoing).map(|p| p.cidr),
+                v,
+            );
+            let all = net_elements(st.pools.values().map(|p| p.cidr), v);
+            self.put_set(names::masq_pools(v), Some(interval_set(masq, v)));
+            self.put_set(names::all_pools(v), Some(interval_set(all, v)));
+        }
+        let vxlan = vxlan_wanted(cfg, st);
+        let hosts = st
+            .remote_vteps()
+            .map(|v| IpNet::from(std::net::IpAddr::V4(v.parent_device_ip)));
+        self.put_set(
+            names::all_vxlan_net(4),
+            vxlan.then(|| interval_set(net_elements(hosts, 4), 4)),
+        );
+        self.put_chain(
+            names::FROM_WL_DISPATCH.into(),
+            Some(chain(vec![
+                format!("iifname vmap @{}", names::FROM_WL_DISPATCH),
+                "counter drop comment \"unknown-interface\"".into(),
+            ])),
+        );
+        self.put_chain(
+            names::TO_WL_DISPATCH.into(),
+            Some(chain(vec![
+                format!("oifname vmap @{}", names::TO_WL_DISPATCH),
+                "counter drop comment \"unknown-interface\"".into(),
+            ])),
+        );
+        let prefixes: Vec<String> = cfg
+            .interface_prefixes
+            .iter()
+            .map(|p| names::quoted(&format!("{p}*")))
+            .collect();
+        let mut fwd = vec!["ct state established,related accept".to_string()];
+        for p in &prefixes {
+            fwd.push(format!("iifname {p} ct state invalid drop"));
+            fwd.push(format!("oifname {p} ct state invalid drop"));
+        }
+        for p in &prefixes {
+            fwd.push(format!("iifname {p} jump {}", names::FROM_WL_DISPATCH));
+        }
+        for p in &prefixes {
+            fwd.push(format!("oifname {p} jump {}", names::TO_WL_DISPATCH));
+        }
+        self.put_chain("cali-FORWARD".into(), Some(chain(fwd)));
+
+        let mut input = vec!["ct state established,related accept".to_string()];
+        if vxlan {
+            let port = cfg.vxlan.port;
+            input.push(format!(
+                "ip saddr @{} udp dport {port} fib daddr type local accept",
+                names::all_vxlan_net(4)
+            ));
+            input.push(format!(
+                "udp dport {port} fib daddr type local counter drop comment \"vxlan-from-unknown-host\""
+            ));
+        }
+        for p in &prefixes {
+            input.push(format!("iifname {p} ct state invalid drop"));
+            input.push(format!("iifname {p} goto cali-wl-to-host"));
+        }
+        self.put_chain("cali-INPUT".into(), Some(chain(input)));
+        let to_host = match cfg.endpoint_to_host_action {
+            EndpointToHostAction::Drop => "counter drop comment \"endpoint-to-host-drop\"",
+            EndpointToHostAction::Accept | EndpointToHostAction::Return => "accept",
+        };
+        self.put_chain(
+            "cali-wl-to-host".into(),
+            Some(chain(vec![
+                format!("jump {}", names::FROM_WL_DISPATCH),
+                to_host.into(),
+            ])),
+        );
+        let mut post = vec!["jump cali-nat-outgoing".to_string()];
+        if vxlan {
+            post.push(format!(
+                "oifname {} fib saddr . oif type != local fib saddr type local masquerade",
+                names::quoted(&cfg.vxlan.device)
+            ));
+        }
+        self.put_chain("cali-POSTROUTING".into(), Some(chain(post)));
+        self.put_chain(
+            "cali-nat-outgoing".into(),
+            Some(chain(vec![
+                format!(
+                    "ip saddr @{} ip daddr != @{} masquerade",
+                    names::masq_pools(4),
+                    names::all_pools(4)
+                ),
+                format!(
+                    "ip6 saddr @{} ip6 daddr != @{} masquerade",
+                    names::masq_pools(6),
+                    names::all_pools(6)
+                ),
+            ])),
+        );
+        for (name, hook, target) in [
+            (
+                "filter-FORWARD",
+                "type filter hook forward priority filter; policy accept;",
+                "cali-FORWARD",
+            ),
+            (
+                "filter-INPUT",
+                "type filter hook input priority filter; policy accept;",
+                "cali-INPUT",
+            ),
+            (
+                "nat-POSTROUTING",
+                "type nat hook postrouting priority srcnat; policy accept;",
+                "cali-POSTROUTING",
+            ),
+        ] {
+            self.put_chain(
+                name.into(),
+                Some(base(hook, vec![format!("jump {target}")])),
+            );
+        }
+    }
+}
+
+/// The rendered table, kept up to date item by item: a flush re-renders only what the
+/// batch touched and writes the delta of just those items.
+#[derive(Clone, Debug)]
+pub struct Renderer {
+    cfg: Config,
+    rs: Ruleset,
+    /// Each endpoint's interface (the first endpoint in ID order owns an interface that
+    /// two claim).
+    ep_iface: BTreeMap<EndpointId, String>,
+    /// The policies and profiles each endpoint refers to (placeholders for unknown ones
+    /// exist while referenced).
+    ep_refs: BTreeMap<EndpointId, Refs>,
+}
+
+type Refs = (BTreeSet<PolicyId>, BTreeSet<String>);
+
+fn refs(ep: &LocalEndpoint) -> Refs {
+    let mut pols = BTreeSet::new();
+    for t in &ep.tiers {
+        pols.extend(t.ingress_policies.iter().cloned());
+        pols.extend(t.egress_policies.iter().cloned());
+    }
+    (pols, ep.profile_ids.iter().cloned().collect())
+}
+
+impl Renderer {
+    /// Render everything.
+    pub fn new(cfg: &Config, st: &DesiredState) -> Renderer {
+        let mut r = Renderer {
+            cfg: cfg.clone(),
+            rs: Ruleset {
+                table: cfg.table.clone(),
+                ..Ruleset::default()
+            },
+            ep_iface: BTreeMap::new(),
+            ep_refs: BTreeMap::new(),
+        };
+        let mut w = W {
+            cfg,
+            rs: &mut r.rs,
+            patch: None,
+        };
+        w.dispatch_maps();
+        for id in st.ip_sets.keys() {
+            w.ip_set(st, id);
+        }
+        let mut pols: BTreeSet<&PolicyId> = st.policies.keys().collect();
+        let mut profs: BTreeSet<&String> = st.profiles.keys().collect();
+        for ep in st.endpoints.values() {
+            for t in &ep.tiers {
+                pols.extend(t.ingress_policies.iter());
+                pols.extend(t.egress_policies.iter());
+            }
+            profs.extend(ep.profile_ids.iter());
+        }
+        for p in pols {
+            w.policy(st, p);
+        }
+        for p in profs {
+            w.profile(st, p);
+        }
+        let mut owned = BTreeSet::new();
+        for (id, ep) in &st.endpoints {
+            r.ep_refs.insert(id.clone(), refs(ep));
+            r.ep_iface.insert(id.clone(), ep.iface_name.clone());
+            if owned.insert(ep.iface_name.clone()) {
+                w.install_endpoint(ep);
+            }
+        }
+        w.fixed(st);
+        r
+    }
+
+    pub fn ruleset(&self) -> &Ruleset {
+        &self.rs
+    }
+
+    /// Re-render what `dirty` names and return the transaction for just those changes.
+    /// On `Err`, the caller must replace the whole table (and build a new renderer).
+    pub fn update(
+        &mut self,
+        st: &DesiredState,
+        dirty: &Dirty,
+    ) -> Result<Option<String>, NeedsFull> {
+        let mut patch = Patch::default();
+        let mut w = W {
+            cfg: &self.cfg,
+            rs: &mut self.rs,
+            patch: Some(&mut patch),
+        };
+        for id in &dirty.sets {
+            w.ip_set(st, id);
+        }
+        let mut pols = dirty.policies.clone();
+        let mut profs = dirty.profiles.clone();
+        for id in &dirty.endpoints {
+            // What it referred to before (a placeholder may go) and refers to now.
+            if let Some((p, f)) = self.ep_refs.remove(id) {
+                pols.extend(p);
+                profs.extend(f);
+            }
+            if let Some(ep) = st.endpoints.get(id) {
+                let (p, f) = refs(ep);
+                pols.extend(p.iter().cloned());
+                profs.extend(f.iter().cloned());
+                self.ep_refs.insert(id.clone(), (p, f));
+            }
+        }
+        for p in &pols {
+            w.policy(st, p);
+        }
+        for p in &profs {
+            w.profile(st, p);
+        }
+        // An interface belongs to the first endpoint (in ID order) that claims it.
+        let mut ifaces = BTreeSet::new();
+        for id in &dirty.endpoints {
+            if let Some(old_if) = self.ep_iface.remove(id) {
+                ifaces.insert(old_if);
+            }
+            if let Some(ep) = st.endpoints.get(id) {
+                self.ep_iface.insert(id.clone(), ep.iface_name.clone());
+                ifaces.insert(ep.iface_name.clone());
+            }
+        }
+        for iface in &ifaces {
+            match st.endpoints.values().find(|e| &e.iface_name == iface) {
+                Some(ep) => w.install_endpoint(ep),
+                None => w.uninstall_iface(iface),
+            }
+        }
+        if dirty.global {
+            w.fixed(st);
+        }
+        let mut new = Ruleset {
+            table: self.rs.table.clone(),
+            ..Ruleset::default()
+        };
+        for n in &patch.sets {
+            if let Some(s) = self.rs.sets.get(n) {
+                new.sets.insert(n.clone(), s.clone());
+            }
+        }
+        for n in &patch.chains {
+            if let Some(c) = self.rs.chains.get(n) {
+                new.chains.insert(n.clone(), c.clone());
+            }
+        }
+        patch.old.table = self.rs.table.clone();
+        delta_script(&patch.old, &new)
+    }
 }
 
 /// Render the whole table for `st`.
 pub fn render(cfg: &Config, st: &DesiredState) -> Ruleset {
-    let mut b = Builder {
-        cfg,
-        rs: Ruleset {
-            table: cfg.table.clone(),
-            ..Ruleset::default()
-        },
-    };
-    // IP sets, both families.
-    for (id, set) in &st.ip_sets {
-        for v in [4u8, 6] {
-            b.rs.sets.insert(
-                names::ip_set(v, id),
-                ip_set_defs(v, set.set_type, &set.members),
-            );
-        }
-    }
-    // Pools.
-    for v in [4u8, 6] {
-        let masq = net_elements(
-            st.pools.values().filter(|p| p.nat_outgoing).map(|p| p.cidr),
-            v,
-        );
-        let all = net_elements(st.pools.values().map(|p| p.cidr), v);
-        b.rs.sets
-            .insert(names::masq_pools(v), interval_set(masq, v));
-        b.rs.sets.insert(names::all_pools(v), interval_set(all, v));
-    }
-    let vxlan = vxlan_wanted(cfg, st);
-    if vxlan {
-        let hosts = st
-            .remote_vteps()
-            .map(|v| IpNet::from(std::net::IpAddr::V4(v.parent_device_ip)));
-        b.rs.sets.insert(
-            names::all_vxlan_net(4),
-            interval_set(net_elements(hosts, 4), 4),
-        );
-    }
-
-    // Policy chains (named per policy key; a key present in two tiers gets a hashed name for
-    // the second), and chains for policies or profiles referenced but not (yet) known.
-    let mut policy_names: BTreeMap<PolicyId, String> = BTreeMap::new();
-    let mut used = BTreeSet::new();
-    let mut referenced: BTreeSet<PolicyId> = st.policies.keys().cloned().collect();
-    for ep in st.endpoints.values() {
-        for t in &ep.tiers {
-            referenced.extend(t.ingress_policies.iter().cloned());
-            referenced.extend(t.egress_policies.iter().cloned());
-        }
-    }
-    for id in &referenced {
-        let mut key = id.policy.to_string();
-        if !used.insert(key.clone()) {
-            key = format!("_{}", names::hash(&format!("{}/{}", id.tier, key)));
-        }
-        policy_names.insert(id.clone(), key);
-    }
-    let empty = PolicyRules::default();
-    for (id, key) in &policy_names {
-        let rules = st.policies.get(id).unwrap_or(&empty);
-        b.rules_chain(names::policy_in(key), &rules.inbound);
-        b.rules_chain(names::policy_out(key), &rules.outbound);
-    }
-    let mut profiles: BTreeSet<&String> = st.profiles.keys().collect();
-    for ep in st.endpoints.values() {
-        profiles.extend(ep.profile_ids.iter());
-    }
-    for p in profiles {
-        match st.profiles.get(p) {
-            Some(rules) => {
-                b.rules_chain(names::profile_in(p), &rules.inbound);
-                b.rules_chain(names::profile_out(p), &rules.outbound);
-            }
-            None => {
-                // Felix's fail-closed stand-in for a missing profile.
-                let c = b.comment(RuleId::profile_missing(p));
-                let deny = format!("counter drop comment \"{c}\"");
-                b.rs.chains
-                    .insert(names::profile_in(p), chain(vec![deny.clone()]));
-                b.rs.chains.insert(names::profile_out(p), chain(vec![deny]));
-            }
-        }
-    }
-    let pchain = |id: &PolicyId, dir: Direction| {
-        let key = policy_names
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| id.policy.to_string());
-        match dir {
-            Direction::Ingress => names::policy_in(&key),
-            Direction::Egress => names::policy_out(&key),
-        }
-    };
-
-    // Endpoints and dispatch maps.
-    let mut to_map = BTreeSet::new();
-    let mut from_map = BTreeSet::new();
-    let mut ifaces = BTreeSet::new();
-    for ep in st.endpoints.values() {
-        if !ifaces.insert(ep.iface_name.clone()) {
-            continue; // two endpoints on one interface: the first wins
-        }
-        let tw = names::to_wl(&ep.iface_name);
-        let fw = names::from_wl(&ep.iface_name);
-        let ing = b.endpoint_chain(ep, Direction::Ingress, &pchain);
-        let eg = b.endpoint_chain(ep, Direction::Egress, &pchain);
-        b.rs.chains.insert(tw.clone(), chain(ing));
-        b.rs.chains.insert(fw.clone(), chain(eg));
-        let q = names::quoted(&ep.iface_name);
-        to_map.insert(format!("{q} : goto {tw}"));
-        from_map.insert(format!("{q} : goto {fw}"));
-    }
-    for (name, elements) in [
-        (names::TO_WL_DISPATCH, to_map),
-        (names::FROM_WL_DISPATCH, from_map),
-    ] {
-        b.rs.sets.insert(
-            name.into(),
-            SetDef {
-                type_: "ifname : verdict".into(),
-                interval: false,
-                is_map: true,
-                elements,
-            },
-        );
-    }
-    b.rs.chains.insert(
-        names::FROM_WL_DISPATCH.into(),
-        chain(vec![
-            format!("iifname vmap @{}", names::FROM_WL_DISPATCH),
-            "counter drop comment \"unknown-interface\"".into(),
-        ]),
-    );
-    b.rs.chains.insert(
-        names::TO_WL_DISPATCH.into(),
-        chain(vec![
-            format!("oifname vmap @{}", names::TO_WL_DISPATCH),
-            "counter drop comment \"unknown-interface\"".into(),
-        ]),
-    );
-
-    // Top-level chains.
-    let prefixes: Vec<String> = cfg
-        .interface_prefixes
-        .iter()
-        .map(|p| names::quoted(&format!("{p}*")))
-        .collect();
-    let mut fwd = vec!["ct state established,related accept".to_string()];
-    for p in &prefixes {
-        fwd.push(format!("iifname {p} ct state invalid drop"));
-        fwd.push(format!("oifname {p} ct state invalid drop"));
-    }
-    for p in &prefixes {
-        fwd.push(format!("iifname {p} jump {}", names::FROM_WL_DISPATCH));
-    }
-    for p in &prefixes {
-        fwd.push(format!("oifname {p} jump {}", names::TO_WL_DISPATCH));
-    }
-    b.rs.chains.insert("cali-FORWARD".into(), chain(fwd));
-
-    let mut input = vec!["ct state established,related accept".to_string()];
-    if vxlan {
-        let port = cfg.vxlan.port;
-        input.push(format!(
-            "ip saddr @{} udp dport {port} fib daddr type local accept",
-            names::all_vxlan_net(4)
-        ));
-        input.push(format!(
-            "udp dport {port} fib daddr type local counter drop comment \"vxlan-from-unknown-host\""
-        ));
-    }
-    for p in &prefixes {
-        input.push(format!("iifname {p} ct state invalid drop"));
-        input.push(format!("iifname {p} goto cali-wl-to-host"));
-    }
-    b.rs.chains.insert("cali-INPUT".into(), chain(input));
-    let to_host = match cfg.endpoint_to_host_action {
-        EndpointToHostAction::Drop => "counter drop comment \"endpoint-to-host-drop\"",
-        EndpointToHostAction::Accept | EndpointToHostAction::Return => "accept",
-    };
-    b.rs.chains.insert(
-        "cali-wl-to-host".into(),
-        chain(vec![
-            format!("jump {}", names::FROM_WL_DISPATCH),
-            to_host.into(),
-        ]),
-    );
-
-    let mut post = vec!["jump cali-nat-outgoing".to_string()];
-    if vxlan {
-        post.push(format!(
-            "oifname {} fib saddr . oif type != local fib saddr type local masquerade",
-            names::quoted(&cfg.vxlan.device)
-        ));
-    }
-    b.rs.chains.insert("cali-POSTROUTING".into(), chain(post));
-    b.rs.chains.insert(
-        "cali-nat-outgoing".into(),
-        chain(vec![
-            format!(
-                "ip saddr @{} ip daddr != @{} masquerade",
-                names::masq_pools(4),
-                names::all_pools(4)
-            ),
-            format!(
-                "ip6 saddr @{} ip6 daddr != @{} masquerade",
-                names::masq_pools(6),
-                names::all_pools(6)
-            ),
-        ]),
-    );
-
-    b.rs.chains.insert(
-        "filter-FORWARD".into(),
-        base(
-            "type filter hook forward priority filter; policy accept;",
-            vec!["jump cali-FORWARD".into()],
-        ),
-    );
-    b.rs.chains.insert(
-        "filter-INPUT".into(),
-        base(
-            "type filter hook input priority filter; policy accept;",
-            vec!["jump cali-INPUT".into()],
-        ),
-    );
-    b.rs.chains.insert(
-        "nat-POSTROUTING".into(),
-        base(
-            "type nat hook postrouting priority srcnat; policy accept;",
-            vec!["jump cali-POSTROUTING".into()],
-        ),
-    );
-    b.rs
+    Renderer::new(cfg, st).rs
 }
