@@ -170,3 +170,41 @@ fn survives_an_etcd_restart() {
     });
     wait_ready(&ns, &mut node, LIMIT);
 }
+
+#[test]
+fn starts_before_etcd_and_waits_for_it() {
+    if !kernel_ready() {
+        return;
+    }
+    if Command::new("etcd").arg("--version").output().is_err() {
+        println!("SKIP: etcd is not installed");
+        return;
+    }
+    let ns = Netns::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let env: Vec<(&str, String)> = vec![
+        ("NODENAME", "tst-node".into()),
+        ("IP", "10.99.0.1/24".into()),
+        ("DATASTORE_TYPE", "etcdv3".into()),
+        ("ETCD_ENDPOINTS", "http://127.0.0.1:2379".into()),
+        (
+            "CALICO_NODENAME_FILE",
+            dir.path().join("nodename").display().to_string(),
+        ),
+        (
+            "FELIX_MTUFILEPATH",
+            dir.path().join("mtu").display().to_string(),
+        ),
+    ];
+    let mut node = NodeProc::start(&ns, dir.path(), &[], &env);
+    let retrying = wait_for(LIMIT, || {
+        node.log_text()
+            .contains("cannot reach the datastore, retrying")
+            .then_some(())
+    });
+    assert!(retrying.is_some(), "{}", node.log_text());
+    assert!(node.alive());
+    let _etcd = start_etcd(&ns, dir.path());
+    wait_ready(&ns, &mut node, LIMIT);
+    assert!(ns.calico_table().is_some());
+}
