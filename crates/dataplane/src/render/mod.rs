@@ -1,5 +1,10 @@
 //! The pure renderer: [`DesiredState`] → [`Ruleset`] (the whole `inet calico` table).
 //!
+//! [`render`] builds the table from scratch (start, `InSync`, after a failure); a
+//! [`Renderer`] keeps it and, per flush, re-renders only the IP sets, policies, profiles and
+//! endpoints the batch touched ([`Dirty`]) and returns the delta transaction for just those
+//! (the incremental result equals a full render; `tests/incremental.rs` checks it).
+//!
 //! Layout (Felix's chain names, `felix/rules/rule_defs.go`; nftables mode):
 //!
 //! ```text
