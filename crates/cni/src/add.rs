@@ -234,10 +234,59 @@ pub fn networking_spec(
 pub struct EarlyPair {
     /// The pair's spec; `ips` and `routes` are filled in later.
     pub spec: NetworkingSpec,
-    pub result: Result<Pair, CniError>,
+    pub result: PairOutcome,
     /// The thread that created the pair, waiting to configure it; `None`: a new thread
     /// configures it.
     pub configurer: Option<Configurer>,
+}
+
+/// How the creation of an early pair went, or where that will be told.
+#[derive(Debug)]
+pub enum PairOutcome {
+    Done(Result<Pair, CniError>),
+    /// Still being created on another thread. ADD waits for it only when it needs the pair
+    /// (after IPAM), so the datastore work does not wait for the kernel; a creation that has
+    /// failed by the time ADD starts stops it before IPAM.
+    Pending(std::sync::mpsc::Receiver<Result<Pair, CniError>>),
+}
+
+impl From<Result<Pair, CniError>> for PairOutcome {
+    fn from(r: Result<Pair, CniError>) -> Self {
+        PairOutcome::Done(r)
+    }
+}
+
+fn stopped() -> CniError {
+    CniError::internal("the veth creation thread stopped")
+}
+
+impl PairOutcome {
+    /// The outcome, waiting for it if need be.
+    pub fn wait(&mut self) -> Result<Pair, CniError> {
+        let r = match std::mem::replace(self, PairOutcome::Done(Err(stopped()))) {
+            PairOutcome::Done(r) => r,
+            PairOutcome::Pending(rx) => rx.recv().unwrap_or_else(|_| Err(stopped())),
+        };
+        *self = PairOutcome::Done(r.clone());
+        r
+    }
+
+    /// The outcome if it is known already.
+    pub fn peek(&mut self) -> Option<Result<Pair, CniError>> {
+        let r = match std::mem::replace(self, PairOutcome::Done(Err(stopped()))) {
+            PairOutcome::Done(r) => r,
+            PairOutcome::Pending(rx) => match rx.try_recv() {
+                Ok(r) => r,
+                Err(std::sync::mpsc::TryRecvError::Empty) => {
+                    *self = PairOutcome::Pending(rx);
+                    return None;
+                }
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => Err(stopped()),
+            },
+        };
+        *self = PairOutcome::Done(r.clone());
+        Some(r)
+    }
 }
 
 /// The two ends of a hand-off to a thread that configures an early pair: it receives the
@@ -300,17 +349,17 @@ pub fn add_with_early_pair(
     early: Option<EarlyPair>,
 ) -> Result<CniResult, CniError> {
     let mut undo = Vec::new();
-    let mut pair = None;
-    if let Some(e) = early {
-        // Only a pair this invocation made is undone (a failed creation may have hit an
-        // interface that belongs to someone else).
-        if e.result.is_ok() {
-            undo.push(Undo::RemoveVeth(Box::new(e.spec.clone())));
-        }
-        pair = Some((e.spec, e.result, e.configurer));
-    }
-    let out = add_all(deps, inv, pair, &mut undo);
+    let mut early = early;
+    let out = add_all(deps, inv, early.as_mut(), &mut undo);
     if let Err(e) = &out {
+        // Only a pair this invocation made is undone (a failed creation may have hit an
+        // interface that belongs to someone else); one still being made is waited for.
+        if let Some(early) = &mut early
+            && !undo.iter().any(|u| matches!(u, Undo::RemoveVeth(_)))
+            && early.result.wait().is_ok()
+        {
+            undo.insert(0, Undo::RemoveVeth(Box::new(early.spec.clone())));
+        }
         deps.log
             .warn(&format!("ADD failed, undoing {} step(s): {e}", undo.len()));
         rollback(deps, undo);
@@ -318,13 +367,10 @@ pub fn add_with_early_pair(
     out
 }
 
-/// An early pair as [`add_all`] gets it.
-type EarlyParts = (NetworkingSpec, Result<Pair, CniError>, Option<Configurer>);
-
 fn add_all(
     deps: &Deps<'_>,
     inv: &Invocation,
-    pair: Option<EarlyParts>,
+    mut early: Option<&mut EarlyPair>,
     undo: &mut Vec<Undo>,
 ) -> Result<CniResult, CniError> {
     let netns = PathBuf::from(&inv.env.netns);
@@ -337,10 +383,11 @@ fn add_all(
             ),
         ));
     }
-    let pair = match pair {
-        Some((spec, result, configurer)) => Some((spec, result?, configurer)),
-        None => None,
-    };
+    if let Some(e) = early.as_deref_mut()
+        && let Some(Err(err)) = e.result.peek()
+    {
+        return Err(err);
+    }
     deps.store.ready()?;
     deps.log.debug("datastore ready");
     let (pod, ns) = k8s_objects(deps, inv)?;
@@ -358,7 +405,7 @@ fn add_all(
         pod.as_ref(),
         existing,
         addressing,
-        pair,
+        early,
         undo,
     )
 }
@@ -372,7 +419,7 @@ fn add_steps(
     pod: Option<&Pod>,
     existing: Option<WorkloadEndpoint>,
     addressing: Addressing,
-    pair: Option<(NetworkingSpec, Pair, Option<Configurer>)>,
+    early: Option<&mut EarlyPair>,
     undo: &mut Vec<Undo>,
 ) -> Result<CniResult, CniError> {
     let ipam_result = match addressing {
@@ -430,13 +477,18 @@ fn add_steps(
             mac,
         })
     };
-    let (spec, net, wep) = match pair {
-        Some((early_spec, pair, configurer)) => {
+    let (spec, net, wep) = match early {
+        Some(early) => {
+            let pair = early.result.wait()?;
+            // Undone last, as if it had been made first (it was, on another thread).
+            undo.insert(0, Undo::RemoveVeth(Box::new(early.spec.clone())));
+            deps.log.debug("veth pair ready");
             let spec = NetworkingSpec {
                 ips: ips.clone(),
                 routes,
-                ..early_spec
+                ..early.spec.clone()
             };
+            let configurer = early.configurer.take();
             // The pair (and so the MAC) exists already: configure it while the endpoint is
             // written.
             let wep = wep_for(&spec.host_if, pair.container_mac.to_string());

@@ -9,7 +9,7 @@ use calico_client::{Client, DatastoreConfig};
 use calico_linux::NetOps;
 use serde_json::Value;
 
-use crate::add::{Configurer, EarlyPair};
+use crate::add::{Configurer, EarlyPair, PairOutcome};
 use crate::calico_ipam::{CalicoIpam, connect_error};
 use crate::context::{Deps, Invocation};
 use crate::dataplane::{NetworkingSpec, configure_pair, create_pair, remove_veth};
@@ -233,12 +233,9 @@ fn run_parsed(
                     });
                     let client = connect();
                     log.debug("datastore opened");
-                    let pair = pair_rx.recv().unwrap_or_else(|_| {
-                        Err(CniError::internal("veth creation thread stopped"))
-                    });
                     let early = EarlyPair {
                         spec: spec.clone(),
-                        result: pair,
+                        result: PairOutcome::Pending(pair_rx),
                         configurer: Some(configurer),
                     };
                     let out =
@@ -271,8 +268,8 @@ fn calico_after_connect(
             return Err(CniError::new(CODE_PLUGIN_NOT_AVAILABLE, e.msg).with_details(e.details));
         }
         Err(e) => {
-            if let Some(early) = &early
-                && early.result.is_ok()
+            if let Some(mut early) = early
+                && early.result.wait().is_ok()
             {
                 let _ = remove_veth(host.ops, &early.spec);
             }

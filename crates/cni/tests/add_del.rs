@@ -408,7 +408,7 @@ fn early_pair_is_removed_when_a_later_step_fails() {
         &inv,
         Some(EarlyPair {
             spec: spec.clone(),
-            result: pair,
+            result: pair.into(),
             configurer: None,
         }),
     )
@@ -427,7 +427,7 @@ fn early_pair_is_removed_when_a_later_step_fails() {
         &inv,
         Some(EarlyPair {
             spec,
-            result: pair,
+            result: pair.into(),
             configurer: None,
         }),
     )
@@ -467,7 +467,7 @@ fn early_pair_configured_by_its_thread_is_rolled_back_at_every_step() {
                 inv,
                 Some(EarlyPair {
                     spec,
-                    result: Ok(pair),
+                    result: Ok(pair).into(),
                     configurer: Some(configurer),
                 }),
             );
@@ -540,4 +540,62 @@ fn early_pair_configured_by_its_thread_is_rolled_back_at_every_step() {
             "step {n}: allocation left behind"
         );
     }
+}
+
+/// The binaries do not wait for the pair before the datastore work: a pair still being made
+/// when a datastore step fails is removed once it is made; a failed creation stops the ADD.
+#[test]
+fn pending_early_pair_is_waited_for_and_undone() {
+    use calico_cni::add::{EarlyPair, PairOutcome, add_with_early_pair, networking_spec};
+    use calico_cni::dataplane::create_pair;
+    let w = World::new("10.244.0.0/24");
+    let before = w.net.state();
+    let inv = invocation(&conf("1.0.0", json!({})), &env("p1", K8S_ARGS));
+    let deps = w.deps();
+    let spec = networking_spec(&deps, &inv, Path::new(POD), vec![], vec![]);
+    w.store
+        .fail_ready
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let e = std::thread::scope(|sc| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (net, s) = (&w.net, &spec);
+        sc.spawn(move || {
+            // Made only after ADD has started.
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            let _ = tx.send(create_pair(net, s, true));
+        });
+        add_with_early_pair(
+            &deps,
+            &inv,
+            Some(EarlyPair {
+                spec: spec.clone(),
+                result: PairOutcome::Pending(rx),
+                configurer: None,
+            }),
+        )
+        .unwrap_err()
+    });
+    assert_eq!(e.code, 11);
+    assert_eq!(w.net.state().links, before.links, "the late pair was left");
+
+    // A creation that failed stops ADD before IPAM.
+    w.store
+        .fail_ready
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let (tx, rx) = std::sync::mpsc::channel();
+    tx.send(Err(calico_cni::CniError::internal("no veth for you")))
+        .unwrap();
+    let e = add_with_early_pair(
+        &deps,
+        &inv,
+        Some(EarlyPair {
+            spec,
+            result: PairOutcome::Pending(rx),
+            configurer: None,
+        }),
+    )
+    .unwrap_err();
+    assert!(e.msg.contains("no veth for you"), "{e:?}");
+    assert!(w.held("k8s-pod-network.p1").is_empty());
+    assert_eq!(w.weps(), 0);
 }
