@@ -11,7 +11,8 @@ use calico_linux::Kernel;
 
 /// The whole of a plugin binary's `main`.
 pub fn plugin_main(plugin: Plugin) -> ! {
-    let mut stdin = Vec::new();
+    // A network configuration is a few hundred bytes: read it in one go.
+    let mut stdin = Vec::with_capacity(16 * 1024);
     if let Err(e) = std::io::stdin().read_to_end(&mut stdin) {
         let err = CniError::new(
             CODE_IO_FAILURE,
