@@ -32,7 +32,15 @@ fn random_message(g: &mut Lcg) -> DataplaneMessage {
     let profs = ["kns.ns", "ksa.ns.default"];
     let ip = |g: &mut Lcg| format!("10.65.{}.{}/32", g.next(3), g.next(8));
     match g.next(12) {
-        0 => set_update(sets[g.next(3) as usize], &[&ip(g), &ip(g)]),
+        0 => {
+            // Sometimes a network-set CIDR: the set turns into an interval set.
+            let wide = if g.next(3) == 0 {
+                "10.65.0.0/28".to_string()
+            } else {
+                ip(g)
+            };
+            set_update(sets[g.next(3) as usize], &[&ip(g), &wide])
+        }
         1 | 2 => set_delta(sets[g.next(3) as usize], &[&ip(g)], &[&ip(g)]),
         3 => DataplaneMessage::IpSetRemove {
             id: sets[g.next(3) as usize].into(),

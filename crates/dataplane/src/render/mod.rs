@@ -76,21 +76,38 @@ fn net_elements(nets: impl Iterator<Item = IpNet>, v: u8) -> BTreeSet<String> {
     IpNet::aggregate(&kept).iter().map(net_text).collect()
 }
 
+/// A Net set is a plain hash set while it holds only host addresses, and an interval set
+/// (aggregated CIDRs) once it holds a wider CIDR: `nft` reads every interval set's elements
+/// before any element change, so interval sets are kept to the few that need them (network
+/// sets, pools). A set that changes kind is replaced with the whole table (rare: a network
+/// set starting to match a selector that so far matched only endpoints).
 fn ip_set_defs(v: u8, set_type: IpSetType, members: &BTreeSet<IpSetMember>) -> SetDef {
     let addr = if v == 4 { "ipv4_addr" } else { "ipv6_addr" };
     match set_type {
-        IpSetType::Net => SetDef {
-            type_: addr.into(),
-            interval: true,
-            is_map: false,
-            elements: net_elements(
-                members.iter().filter_map(|m| match m {
-                    IpSetMember::Net(n) => Some(*n),
-                    IpSetMember::IpPort { .. } => None,
-                }),
-                v,
-            ),
-        },
+        IpSetType::Net => {
+            let nets: Vec<IpNet> = members
+                .iter()
+                .filter_map(|m| match m {
+                    IpSetMember::Net(n) if m.ip_version() == v => Some(n.trunc()),
+                    _ => None,
+                })
+                .collect();
+            if nets.iter().all(|n| n.prefix_len() == n.max_prefix_len()) {
+                SetDef {
+                    type_: addr.into(),
+                    interval: false,
+                    is_map: false,
+                    elements: nets.iter().map(|n| n.addr().to_string()).collect(),
+                }
+            } else {
+                SetDef {
+                    type_: addr.into(),
+                    interval: true,
+                    is_map: false,
+                    elements: net_elements(nets.into_iter(), v),
+                }
+            }
+        }
         IpSetType::IpPort => SetDef {
             type_: format!("{addr} . inet_proto . inet_service"),
             interval: false,
