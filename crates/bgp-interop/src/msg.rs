@@ -1,0 +1,1 @@
+//! BGP message bytes for the raw peer.
