@@ -1,0 +1,7 @@
+//! A sans-IO BGP speaker (layer 1: no sockets, no async runtime, no clock reads).
+//!
+//! - [`wire`]: the message codec (RFC 4271, 4760, 6793, 2918, 4724, 7313) with RFC 7606
+//!   error classification and a stream [`wire::Framer`].
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod wire;
