@@ -198,7 +198,7 @@ pub fn render_gobgp(c: &PeerConfig) -> String {
         }
         let _ = writeln!(
             s,
-            "  [neighbors.timers.config]\n    connect-retry = {}\n    hold-time = {}\n    keepalive-interval = {}",
+            "  [neighbors.timers.config]\n    connect-retry = {}\n    hold-time = {}\n    keepalive-interval = {}\n    idle-hold-time-after-reset = 1",
             c.connect_retry,
             c.hold_time,
             c.keepalive()
