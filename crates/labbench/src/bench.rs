@@ -22,7 +22,7 @@ pub struct Options {
     #[arg(long, default_value_t = 5)]
     pub tput_secs: u64,
     /// Interleaved repetitions of each request/response measurement.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 5)]
     pub rr_reps: usize,
     /// Milliseconds per request/response measurement.
     #[arg(long, default_value_t = 2000)]
@@ -221,7 +221,7 @@ pub fn run(o: &Options) -> Result<()> {
 
     if !o.skip_throughput {
         throughput(
-            &mut r, o, &lab_a, &fl_a, &lab_b_ip, &lab_c_ip, fl_b_ip, fl_c_ip,
+            &mut r, o, &floor, &lab_a, &fl_a, &lab_b_ip, &lab_c_ip, fl_b_ip, fl_c_ip,
         )?;
     }
     if !o.skip_sweep {
@@ -253,6 +253,7 @@ pub fn run(o: &Options) -> Result<()> {
 fn throughput(
     r: &mut Report,
     o: &Options,
+    floor: &Floor,
     lab_a: &str,
     fl_a: &str,
     lab_b: &str,
@@ -261,7 +262,10 @@ fn throughput(
     fl_c: &str,
 ) -> Result<()> {
     r.line(&format!(
-        "\n### Throughput: iperf3, 1 TCP stream, {} s per run, {} interleaved runs (load {})\n",
+        "\n### Throughput: iperf3, 1 TCP stream, {} s per run, {} interleaved runs (load {})\n\n\
+         \"floor + conntrack only\": the floor with an nft table in each node namespace that only does \
+         `ct state established,related accept` on the forward, input and output hooks: what connection \
+         tracking alone costs, without any policy.\n",
         o.tput_secs,
         o.tput_reps,
         load()
@@ -274,38 +278,39 @@ fn throughput(
             (lab_a, lab_c),
         ),
     ];
-    let mut floor_v = vec![Vec::new(); cases.len()];
-    let mut cal_v = vec![Vec::new(); cases.len()];
+    // 0: floor, 1: floor + conntrack, 2: calico-rs.
+    let mut v = vec![vec![Vec::new(); 3]; cases.len()];
     for rep in 0..o.tput_reps {
         for (i, (name, f, c)) in cases.iter().enumerate() {
-            let order = if (rep + i) % 2 == 0 {
-                [true, false]
-            } else {
-                [false, true]
-            };
-            for is_floor in order {
-                let (ns, ip) = if is_floor { f } else { c };
-                let g = iperf(ns, ip, o.tput_secs)?;
+            for k in 0..3 {
+                let sys = (rep + i + k) % 3;
+                let (ns, ip) = if sys == 2 { c } else { f };
+                if sys == 1 {
+                    floor.set_conntrack(true)?;
+                }
+                let g = iperf(ns, ip, o.tput_secs);
+                if sys == 1 {
+                    floor.set_conntrack(false)?;
+                }
+                let g = g?;
                 eprintln!(
                     "  rep {rep} {name} {}: {g:.2} Gbit/s",
-                    if is_floor { "floor" } else { "calico-rs" }
+                    ["floor", "floor + conntrack", "calico-rs"][sys]
                 );
-                if is_floor {
-                    floor_v[i].push(g)
-                } else {
-                    cal_v[i].push(g)
-                }
+                v[i][sys].push(g);
             }
         }
     }
-    r.line("| path | floor (hand-wired, no policy), Gbit/s median (min–max) | calico-rs (default deny + 1 allow), Gbit/s | ratio calico-rs / floor | target ≥ 0.95 |");
-    r.line("|---|---:|---:|---:|---|");
+    r.line("| path | floor (hand-wired, no rules), Gbit/s median (min–max) | floor + conntrack only | calico-rs (default deny + 1 allow) | ratio calico-rs / floor | ratio calico-rs / floor + conntrack | target ≥ 0.95× floor |");
+    r.line("|---|---:|---:|---:|---:|---:|---|");
     for (i, (name, _, _)) in cases.iter().enumerate() {
-        let ratio = median(&cal_v[i]) / median(&floor_v[i]);
+        let ratio = median(&v[i][2]) / median(&v[i][0]);
+        let ratio_ct = median(&v[i][2]) / median(&v[i][1]);
         r.line(&format!(
-            "| {name} | {} | {} | {ratio:.2} | {} |",
-            fmt_range(&floor_v[i], 2),
-            fmt_range(&cal_v[i], 2),
+            "| {name} | {} | {} | {} | {ratio:.2} | {ratio_ct:.2} | {} |",
+            fmt_range(&v[i][0], 2),
+            fmt_range(&v[i][1], 2),
+            fmt_range(&v[i][2], 2),
             if ratio >= 0.95 { "met" } else { "MISSED" }
         ));
     }
@@ -565,7 +570,7 @@ fn sweep(r: &mut Report, o: &Options, c: &Sweep) -> Result<()> {
     }
     r.line("\n### Programming N selector members from scratch\n");
     r.line("calico-rs: `calicoctl apply` of the allow policy (its selector matches N endpoints; the set did not exist) until pod a's fresh TCP connections to pod b get through (probe attempts of 5 ms each). Peers: the same N addresses as `iptables-legacy-restore` rules and as one `nft -f` table with an N-element set, in a namespace of their own (time of the command).\n");
-    r.line("| N | calico-rs apply → enforced, ms median (min–max) | of which calicoctl ran, ms | addresses in calico-node's sets on node 1 | iptables-legacy-restore, ms | nft -f set, ms |");
+    r.line("| N | calico-rs apply → enforced, ms median (min–max) | of which calicoctl ran, ms | addresses in calico-node's selector sets on node 1 | iptables-legacy-restore, ms | nft -f set, ms |");
     r.line("|---:|---:|---:|---:|---:|---:|");
     for row in &rows_prog {
         r.line(row);
@@ -582,8 +587,8 @@ fn sweep(r: &mut Report, o: &Options, c: &Sweep) -> Result<()> {
     Ok(())
 }
 
-/// Count the addresses in the sets of calico-node's table on node 1 (an interval set lists
-/// ranges and prefixes: each counts its addresses).
+/// Count the addresses in the selector sets (`cali40s-*`) of calico-node's table on node 1
+/// (an interval set lists ranges and prefixes: each counts its addresses).
 fn nft_set_elements(lab: &Lab) -> Result<u64> {
     let ns = lab.node_netns(1)?;
     let out = in_ns(&ns, &["nft", "-j", "list", "ruleset"])?;
@@ -591,7 +596,13 @@ fn nft_set_elements(lab: &Lab) -> Result<u64> {
     let mut n = 0;
     if let Some(a) = v.get("nftables").and_then(|x| x.as_array()) {
         for o in a {
-            if let Some(e) = o.pointer("/set/elem").and_then(|e| e.as_array()) {
+            let selector_set = o
+                .pointer("/set/name")
+                .and_then(|n| n.as_str())
+                .is_some_and(|n| n.starts_with("cali40s-"));
+            if let Some(e) = o.pointer("/set/elem").and_then(|e| e.as_array())
+                && selector_set
+            {
                 n += e.iter().map(addresses_in).sum::<u64>();
             }
         }

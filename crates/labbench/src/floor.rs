@@ -49,6 +49,22 @@ pub const PODS: [FloorPod; 3] = [
     },
 ];
 
+const CT_ONLY: &str = "table inet lbct {
+ chain ct_fwd {
+  type filter hook forward priority 0; policy accept;
+  ct state established,related accept
+ }
+ chain ct_in {
+  type filter hook input priority 0; policy accept;
+  ct state established,related accept
+ }
+ chain ct_out {
+  type filter hook output priority 0; policy accept;
+  ct state established,related accept
+ }
+}
+";
+
 /// How the hand-written iptables peer is laid out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IptLayout {
@@ -345,6 +361,20 @@ impl Floor {
     ) -> Result<Duration> {
         let rules = iptables_ruleset(peers, layout, client, server, ports);
         in_ns_stdin(&self.ns("n1"), &["iptables-legacy-restore"], &rules)
+    }
+
+    /// Add (or remove) an nft table in both node namespaces that only tracks connections
+    /// (`ct state established,related accept` on forward, input and output).
+    pub fn set_conntrack(&self, on: bool) -> Result<()> {
+        for i in 1..=2 {
+            let n = self.ns(&format!("n{i}"));
+            if on {
+                in_ns_stdin(&n, &["nft", "-f", "-"], CT_ONLY)?;
+            } else {
+                in_ns(&n, &["nft", "delete", "table", "inet", "lbct"])?;
+            }
+        }
+        Ok(())
     }
 
     /// An empty filter table with ACCEPT policies.
