@@ -143,6 +143,34 @@ pub fn update_counts(body: &[u8]) -> Option<(usize, usize)> {
     Some((w, count_prefixes(nlri)?))
 }
 
+/// (withdrawn, announced) IPv4 prefixes of an UPDATE body (classic fields only, not
+/// MP_REACH/MP_UNREACH); `None` when malformed.
+pub fn update_prefixes(body: &[u8]) -> Option<(Vec<Ipv4Net>, Vec<Ipv4Net>)> {
+    let wlen = usize::from(u16::from_be_bytes([*body.first()?, *body.get(1)?]));
+    let w = decode_prefixes(body.get(2..2 + wlen)?)?;
+    let alen_at = 2 + wlen;
+    let alen = usize::from(u16::from_be_bytes([
+        *body.get(alen_at)?,
+        *body.get(alen_at + 1)?,
+    ]));
+    Some((w, decode_prefixes(body.get(alen_at + 2 + alen..)?)?))
+}
+
+fn decode_prefixes(mut b: &[u8]) -> Option<Vec<Ipv4Net>> {
+    let mut v = Vec::new();
+    while let Some(&len) = b.first() {
+        if len > 32 {
+            return None;
+        }
+        let n = usize::from(len).div_ceil(8);
+        let mut o = [0u8; 4];
+        o[..n].copy_from_slice(b.get(1..1 + n)?);
+        v.push(Ipv4Net::new(Ipv4Addr::from(o), len).ok()?);
+        b = &b[1 + n..];
+    }
+    Some(v)
+}
+
 fn count_prefixes(mut b: &[u8]) -> Option<usize> {
     let mut n = 0;
     while let Some(&len) = b.first() {
@@ -220,6 +248,8 @@ mod tests {
             .map(|m| update_counts(&m[19..]).expect("c").0)
             .sum();
         assert_eq!(total, 2000);
+        let (_, back) = update_prefixes(&msgs[0][19..]).expect("prefixes");
+        assert_eq!(back[..3], nlri[..3]);
         assert_eq!(prefix(net("10.1.2.128/25")), vec![25, 10, 1, 2, 128]);
         assert_eq!(prefix(net("0.0.0.0/0")), vec![0]);
     }

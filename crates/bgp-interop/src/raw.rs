@@ -58,6 +58,17 @@ impl RawPeer {
         }
     }
 
+    /// A second handle on the same connection (for a reader thread; do not write from both).
+    pub fn try_clone(&self) -> Result<Self> {
+        Ok(Self {
+            stream: self
+                .stream
+                .try_clone()
+                .map_err(io("cloning the connection"))?,
+            buf: Vec::new(),
+        })
+    }
+
     /// Send raw bytes.
     pub fn send(&mut self, bytes: &[u8]) -> Result<()> {
         self.stream
