@@ -421,6 +421,34 @@ impl Session {
         })
     }
 
+    /// Connection collision (RFC 4271 §6.8) lost by the current connection: send a Cease
+    /// (connection collision resolution), close it and wait in Idle for the other connection
+    /// ([`Event::TcpConnectionAccepted`]) without reporting a session loss.
+    pub fn drop_for_collision(&mut self, now: Duration) -> Vec<Action> {
+        let mut out = Vec::new();
+        if self.state == State::Established {
+            return out;
+        }
+        let n = Notification::cease(codes::CEASE_COLLISION);
+        out.push(Action::Send(Message::Notification(n)));
+        out.push(Action::CloseConnection);
+        self.set_timer(TimerKind::Hold, None, &mut out);
+        self.set_timer(TimerKind::Keepalive, None, &mut out);
+        self.set_timer(
+            TimerKind::ConnectRetry,
+            Some(now + self.config.connect_retry),
+            &mut out,
+        );
+        self.negotiated = None;
+        self.goto(State::Idle, now);
+        out
+    }
+
+    /// Replace the configuration (takes effect at the next OPEN).
+    pub fn set_config(&mut self, config: SessionConfig) {
+        self.config = config;
+    }
+
     /// Feed one event.
     pub fn handle(&mut self, ev: Event, now: Duration) -> Vec<Action> {
         let mut out = Vec::new();
@@ -445,6 +473,7 @@ impl Session {
                 self.notify_and_down(now, n, "administrative shutdown".into(), &mut out);
             }
             (Idle, Event::Timer(TimerKind::ConnectRetry)) => self.start(now, &mut out),
+            (Idle, Event::TcpConnectionAccepted) if !self.stopped => self.send_open(now, &mut out),
             (Idle, _) => {}
             (Connect | Active, Event::TcpConnectionConfirmed | Event::TcpConnectionAccepted) => {
                 self.send_open(now, &mut out)

@@ -6,5 +6,8 @@
 // Messages (UPDATEs) are large and moved once; boxing them would only add allocations.
 #![allow(clippy::large_enum_variant)]
 
+pub mod export;
 pub mod fsm;
+pub mod rib;
+pub mod speaker;
 pub mod wire;

@@ -288,8 +288,7 @@ pub(crate) fn encode_attributes(a: &PathAttributes, opts: WireOptions, out: &mut
 }
 
 /// Bytes an UPDATE with these attributes and no NLRI takes (header included).
-#[allow(dead_code)]
-pub(crate) fn update_overhead(a: &PathAttributes, opts: WireOptions) -> usize {
+pub fn update_overhead(a: &PathAttributes, opts: WireOptions) -> usize {
     let mut v = Vec::new();
     encode_attributes(a, opts, &mut v);
     HEADER_LEN + 4 + v.len()

@@ -1,0 +1,1010 @@
+//! The sans-IO speaker: many peers, one Loc-RIB.
+//!
+//! The I/O layer owns sockets and a clock and drives a [`Speaker`] with method calls; every
+//! call takes `now` (a [`Duration`] since an origin the caller picks) and queues [`Output`]s,
+//! taken with [`Speaker::poll_output`]. Connections are named by [`ConnId`]s the speaker hands
+//! out: [`Output::Connect`] asks for an outbound connection under a new id;
+//! [`Speaker::accepted`] registers an inbound one. Call [`Speaker::tick`] when
+//! [`Speaker::next_deadline`] passes.
+//!
+//! ```text
+//!  I/O layer                         Speaker
+//!  ─────────                         ───────
+//!  add_peer / originate / withdraw ─▶ sessions (fsm) ─▶ Output::Connect / Send / Close
+//!  connected / accepted / received ─▶ Rib (decision) ─▶ Output::Route (kernel) ,
+//!  closed / connect_failed / tick  ─▶ Adj-RIB-Out      SessionUp / SessionDown
+//! ```
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ipnet::IpNet;
+
+use crate::export::{AcceptAll, LocalView, NextHopMode, PeerView, RoutePolicy, export_attrs};
+use crate::fsm::{
+    Action, DEFAULT_CONNECT_RETRY, DEFAULT_HOLD_TIME, Event, GrConfig, Negotiated, Session,
+    SessionConfig, State,
+};
+use crate::rib::{Path, Rib, Source};
+use crate::wire::{
+    AfiSafi, AsPath, Decoded, Family, Framer, HEADER_LEN, MAX_MESSAGE_LEN, Message, MpUnreach,
+    Origin, PathAttributes, Update, decode_message,
+};
+
+/// A connection, named by the speaker.
+pub type ConnId = u64;
+
+/// Speaker-wide settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpeakerConfig {
+    pub local_as: u32,
+    pub router_id: Ipv4Addr,
+    /// Route-reflector cluster ID (Calico `routeReflectorClusterID`); `Some` makes this
+    /// speaker a route reflector for peers with [`PeerConfig::rr_client`].
+    pub cluster_id: Option<Ipv4Addr>,
+    /// Graceful restart (capability, helper mode, restarting speaker); `None` disables it.
+    pub graceful_restart: Option<GrConfig>,
+    /// After a restarted peer is back, how long its stale routes wait for End-of-RIB.
+    pub stale_routes_time: Duration,
+}
+
+impl SpeakerConfig {
+    pub fn new(local_as: u32, router_id: Ipv4Addr) -> SpeakerConfig {
+        SpeakerConfig {
+            local_as,
+            router_id,
+            cluster_id: None,
+            graceful_restart: Some(GrConfig::default()),
+            stale_routes_time: Duration::from_secs(360),
+        }
+    }
+}
+
+/// One configured peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerConfig {
+    pub address: IpAddr,
+    pub port: u16,
+    pub remote_as: u32,
+    /// Override of the speaker's AS for this session (Calico `localASNumber`).
+    pub local_as: Option<u32>,
+    /// "Peer type" column of `calicoctl node status` (`node-to-node mesh`, `global`,
+    /// `node specific`).
+    pub description: String,
+    pub passive: bool,
+    pub hold_time: u16,
+    pub keepalive_time: Option<u16>,
+    pub connect_retry: Duration,
+    pub families: Vec<Family>,
+    /// This peer is our route-reflector client.
+    pub rr_client: bool,
+    pub next_hop_mode: NextHopMode,
+    /// Next-hop-self addresses; default: the connection's local address of that family.
+    pub next_hop_v4: Option<Ipv4Addr>,
+    pub next_hop_v6: Option<Ipv6Addr>,
+    /// Restart time advertised to this peer (Calico `maxRestartTime`).
+    pub max_restart_time: Option<u16>,
+    /// Occurrences of our AS tolerated in received AS_PATHs (`numAllowedLocalASNumbers`).
+    pub allow_local_as: usize,
+    /// TCP MD5 password, for the I/O layer (the core does not use it).
+    pub password: Option<String>,
+}
+
+impl PeerConfig {
+    pub fn new(address: IpAddr, remote_as: u32) -> PeerConfig {
+        PeerConfig {
+            address,
+            port: 179,
+            remote_as,
+            local_as: None,
+            description: "global".into(),
+            passive: false,
+            hold_time: DEFAULT_HOLD_TIME,
+            keepalive_time: None,
+            connect_retry: DEFAULT_CONNECT_RETRY,
+            families: vec![Family::Ipv4, Family::Ipv6],
+            rr_client: false,
+            next_hop_mode: NextHopMode::Auto,
+            next_hop_v4: None,
+            next_hop_v6: None,
+            max_restart_time: None,
+            allow_local_as: 0,
+            password: None,
+        }
+    }
+}
+
+/// A route this speaker originates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalRoute {
+    pub origin: Origin,
+    pub med: Option<u32>,
+    pub local_pref: Option<u32>,
+    pub communities: Vec<u32>,
+}
+
+impl Default for LocalRoute {
+    fn default() -> Self {
+        LocalRoute {
+            origin: Origin::Igp,
+            med: None,
+            local_pref: None,
+            communities: Vec::new(),
+        }
+    }
+}
+
+/// The best route to install in the kernel for a prefix learned from a peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KernelRoute {
+    pub next_hop: IpAddr,
+    pub peer: IpAddr,
+    pub attrs: Arc<PathAttributes>,
+}
+
+/// What the I/O layer must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Open a TCP connection to `peer:port`, then call [`Speaker::connected`] or
+    /// [`Speaker::connect_failed`] with `conn`.
+    Connect {
+        conn: ConnId,
+        peer: IpAddr,
+        port: u16,
+    },
+    Send {
+        conn: ConnId,
+        bytes: Vec<u8>,
+    },
+    /// Close after writing what was sent.
+    Close {
+        conn: ConnId,
+    },
+    /// The kernel route for `prefix`: `Some` to install or replace, `None` to remove (no
+    /// learned route, or a local one wins).
+    Route {
+        prefix: IpNet,
+        route: Option<KernelRoute>,
+    },
+    SessionUp {
+        peer: IpAddr,
+    },
+    SessionDown {
+        peer: IpAddr,
+        reason: String,
+    },
+}
+
+/// One row of `calicoctl node status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerStatus {
+    pub address: IpAddr,
+    pub description: String,
+    pub state: State,
+    /// Time of the last state change.
+    pub since: Duration,
+    /// "Established", or the state and the last error.
+    pub info: String,
+}
+
+#[derive(Debug)]
+struct Peer {
+    cfg: PeerConfig,
+    session: Session,
+    conn: Option<ConnId>,
+    local_addr: Option<IpAddr>,
+    negotiated: Option<Negotiated>,
+    adj_out: HashMap<IpNet, Arc<PathAttributes>>,
+    pending: HashMap<IpNet, Option<Arc<PathAttributes>>>,
+    /// Graceful-restart helper: deadline and families whose routes are stale.
+    stale: Option<(Duration, Vec<Family>)>,
+}
+
+#[derive(Debug)]
+struct Conn {
+    peer: IpAddr,
+    framer: Framer,
+}
+
+/// The speaker.
+pub struct Speaker {
+    cfg: SpeakerConfig,
+    peers: BTreeMap<IpAddr, Peer>,
+    conns: HashMap<ConnId, Conn>,
+    next_conn: ConnId,
+    rib: Rib,
+    out: VecDeque<Output>,
+    policy: Box<dyn RoutePolicy>,
+}
+
+impl std::fmt::Debug for Speaker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Speaker")
+            .field("cfg", &self.cfg)
+            .field("peers", &self.peers.len())
+            .finish()
+    }
+}
+
+impl Speaker {
+    pub fn new(cfg: SpeakerConfig) -> Speaker {
+        Speaker {
+            cfg,
+            peers: BTreeMap::new(),
+            conns: HashMap::new(),
+            next_conn: 1,
+            rib: Rib::new(),
+            out: VecDeque::new(),
+            policy: Box::new(AcceptAll),
+        }
+    }
+
+    pub fn config(&self) -> &SpeakerConfig {
+        &self.cfg
+    }
+
+    /// Import/export filters for every peer.
+    pub fn set_policy(&mut self, policy: Box<dyn RoutePolicy>) {
+        self.policy = policy;
+    }
+
+    /// Clear the Restart State bit for sessions opened from now on (call once the initial
+    /// routes after our restart are back in place).
+    pub fn finish_restart(&mut self) {
+        if let Some(g) = &mut self.cfg.graceful_restart {
+            g.restarting = false;
+        }
+        for p in self.peers.values_mut() {
+            let c = session_config(&self.cfg, &p.cfg);
+            p.session.set_config(c);
+        }
+    }
+
+    /// The Loc-RIB.
+    pub fn rib(&self) -> &Rib {
+        &self.rib
+    }
+
+    /// What was last advertised to a peer.
+    pub fn adj_rib_out(&self, peer: IpAddr) -> Option<&HashMap<IpNet, Arc<PathAttributes>>> {
+        self.peers.get(&peer).map(|p| &p.adj_out)
+    }
+
+    /// What a peer's session negotiated (while Established).
+    pub fn negotiated(&self, peer: IpAddr) -> Option<&Negotiated> {
+        self.peers.get(&peer).and_then(|p| p.negotiated.as_ref())
+    }
+
+    pub fn peer_state(&self, peer: IpAddr) -> Option<State> {
+        self.peers.get(&peer).map(|p| p.session.state())
+    }
+
+    /// `calicoctl node status` rows, by peer address.
+    pub fn peer_status(&self) -> Vec<PeerStatus> {
+        self.peers
+            .values()
+            .map(|p| {
+                let s = p.session.state();
+                let info = match (s, p.session.last_error()) {
+                    (State::Established, _) | (_, None) => s.name().to_string(),
+                    (_, Some(e)) => format!("{} {e}", s.name()),
+                };
+                PeerStatus {
+                    address: p.cfg.address,
+                    description: p.cfg.description.clone(),
+                    state: s,
+                    since: p.session.since(),
+                    info,
+                }
+            })
+            .collect()
+    }
+
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    pub fn drain_outputs(&mut self) -> Vec<Output> {
+        self.out.drain(..).collect()
+    }
+
+    /// Add (or reconfigure) a peer and start its session.
+    pub fn add_peer(&mut self, cfg: PeerConfig, now: Duration) {
+        if let Some(p) = self.peers.get(&cfg.address) {
+            if p.cfg == cfg {
+                return;
+            }
+            self.remove_peer(cfg.address, now);
+        }
+        let addr = cfg.address;
+        let session = Session::new(session_config(&self.cfg, &cfg), now);
+        self.peers.insert(
+            addr,
+            Peer {
+                cfg,
+                session,
+                conn: None,
+                local_addr: None,
+                negotiated: None,
+                adj_out: HashMap::new(),
+                pending: HashMap::new(),
+                stale: None,
+            },
+        );
+        self.run(addr, Event::ManualStart, now);
+        self.propagate();
+    }
+
+    /// Stop a peer (Cease) and forget it and its routes.
+    pub fn remove_peer(&mut self, addr: IpAddr, now: Duration) {
+        if !self.peers.contains_key(&addr) {
+            return;
+        }
+        self.run(addr, Event::ManualStop, now);
+        if let Some(p) = self.peers.remove(&addr)
+            && let Some(c) = p.conn
+        {
+            self.conns.remove(&c);
+            self.out.push_back(Output::Close { conn: c });
+        }
+        self.rib.remove_source(Source::Peer(addr));
+        self.propagate();
+    }
+
+    /// Our outbound connection `conn` is up; `local` is its local address.
+    pub fn connected(&mut self, conn: ConnId, local: IpAddr, now: Duration) {
+        let Some(addr) = self.conns.get(&conn).map(|c| c.peer) else {
+            self.out.push_back(Output::Close { conn });
+            return;
+        };
+        let Some(p) = self.peers.get_mut(&addr).filter(|p| p.conn == Some(conn)) else {
+            self.conns.remove(&conn);
+            self.out.push_back(Output::Close { conn });
+            return;
+        };
+        p.local_addr = Some(local);
+        self.run(addr, Event::TcpConnectionConfirmed, now);
+        self.propagate();
+    }
+
+    /// Our outbound connection attempt failed.
+    pub fn connect_failed(&mut self, conn: ConnId, now: Duration) {
+        self.closed(conn, now);
+    }
+
+    /// An inbound connection from `peer` arrived on local address `local`. Returns its id,
+    /// or `None` when it must be closed (unknown peer, stopped, or it lost a collision).
+    pub fn accepted(&mut self, peer: IpAddr, local: IpAddr, now: Duration) -> Option<ConnId> {
+        let p = self.peers.get_mut(&peer)?;
+        match p.session.state() {
+            State::Established => return None,
+            State::OpenSent | State::OpenConfirm => {
+                // RFC 4271 §6.8: the connection opened by the higher BGP identifier wins. In
+                // OpenSent the peer's identifier is not known yet: its IPv4 address stands in
+                // (Calico's router ID is the node address).
+                let remote_id = match (&p.negotiated, p.session.negotiated(), peer) {
+                    (_, Some(n), _) => n.peer_id,
+                    (_, None, IpAddr::V4(v4)) => v4,
+                    _ => return None,
+                };
+                if self.cfg.router_id >= remote_id {
+                    return None;
+                }
+                let acts = p.session.drop_for_collision(now);
+                self.apply(peer, acts, now);
+            }
+            State::Idle if p.session.next_deadline().is_none() => return None, // stopped
+            // Our own attempt is under way: keep it if it would win the collision anyway,
+            // so both ends pick the same connection.
+            State::Connect
+                if p.conn.is_some()
+                    && matches!(peer, IpAddr::V4(v4) if self.cfg.router_id > v4) =>
+            {
+                return None;
+            }
+            _ => {
+                if let Some(c) = p.conn.take() {
+                    self.conns.remove(&c);
+                    self.out.push_back(Output::Close { conn: c });
+                }
+            }
+        }
+        let id = self.next_conn;
+        self.next_conn += 1;
+        self.conns.insert(
+            id,
+            Conn {
+                peer,
+                framer: Framer::default(),
+            },
+        );
+        let p = self.peers.get_mut(&peer)?;
+        p.conn = Some(id);
+        p.local_addr = Some(local);
+        self.run(peer, Event::TcpConnectionAccepted, now);
+        self.propagate();
+        Some(id)
+    }
+
+    /// Bytes arrived on `conn` (any split: partial messages are kept).
+    pub fn received(&mut self, conn: ConnId, bytes: &[u8], now: Duration) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        let addr = c.peer;
+        c.framer.push(bytes);
+        loop {
+            if self.peers.get(&addr).and_then(|p| p.conn) != Some(conn) {
+                break;
+            }
+            let Some(c) = self.conns.get_mut(&conn) else {
+                break;
+            };
+            let ev = match c.framer.next_frame() {
+                Ok(None) => break,
+                Ok(Some(frame)) => {
+                    let opts = self
+                        .peers
+                        .get(&addr)
+                        .map(|p| p.session.wire_options())
+                        .unwrap_or_default();
+                    match decode_message(&frame, opts) {
+                        Ok(d) => Event::Message(d),
+                        Err(e) => Event::DecodeError(e),
+                    }
+                }
+                Err(e) => Event::DecodeError(e),
+            };
+            self.run(addr, ev, now);
+        }
+        self.propagate();
+    }
+
+    /// `conn` was closed by the peer or failed.
+    pub fn closed(&mut self, conn: ConnId, now: Duration) {
+        let Some(c) = self.conns.remove(&conn) else {
+            return;
+        };
+        if let Some(p) = self.peers.get_mut(&c.peer).filter(|p| p.conn == Some(conn)) {
+            p.conn = None;
+            self.run(c.peer, Event::TcpConnectionFails, now);
+            self.propagate();
+        }
+    }
+
+    /// Originate (or update) a local route.
+    pub fn originate(&mut self, prefix: IpNet, route: LocalRoute, _now: Duration) {
+        let attrs = PathAttributes {
+            origin: Some(route.origin),
+            as_path: Some(AsPath::default()),
+            med: route.med,
+            local_pref: route.local_pref,
+            communities: route.communities,
+            ..Default::default()
+        };
+        let path = Path {
+            source: Source::Local,
+            attrs: Arc::new(attrs),
+            next_hop: None,
+            ebgp: false,
+            peer_id: self.cfg.router_id,
+            from_rr_client: false,
+            stale: false,
+        };
+        self.rib.insert(prefix.trunc(), path);
+        self.propagate();
+    }
+
+    /// Stop originating a local route.
+    pub fn withdraw(&mut self, prefix: IpNet, _now: Duration) {
+        self.rib.remove(&prefix.trunc(), Source::Local);
+        self.propagate();
+    }
+
+    /// Earliest time [`Speaker::tick`] has work.
+    pub fn next_deadline(&self) -> Option<Duration> {
+        self.peers
+            .values()
+            .flat_map(|p| {
+                p.session
+                    .next_deadline()
+                    .into_iter()
+                    .chain(p.stale.as_ref().map(|s| s.0))
+            })
+            .min()
+    }
+
+    /// Run expired timers.
+    pub fn tick(&mut self, now: Duration) {
+        let addrs: Vec<IpAddr> = self.peers.keys().copied().collect();
+        for addr in addrs {
+            let Some(p) = self.peers.get(&addr) else {
+                continue;
+            };
+            for k in p.session.expired(now) {
+                self.run(addr, Event::Timer(k), now);
+            }
+            let Some(p) = self.peers.get_mut(&addr) else {
+                continue;
+            };
+            if let Some((deadline, fams)) = p.stale.clone()
+                && deadline <= now
+            {
+                p.stale = None;
+                for f in fams {
+                    self.rib.sweep_stale(Source::Peer(addr), f);
+                }
+            }
+        }
+        self.propagate();
+    }
+
+    fn run(&mut self, addr: IpAddr, ev: Event, now: Duration) {
+        let Some(p) = self.peers.get_mut(&addr) else {
+            return;
+        };
+        let acts = p.session.handle(ev, now);
+        self.apply(addr, acts, now);
+    }
+
+    fn send(&mut self, addr: IpAddr, m: &Message) {
+        let Some(p) = self.peers.get(&addr) else {
+            return;
+        };
+        let Some(conn) = p.conn else { return };
+        if let Ok(bytes) = m.encode(p.session.wire_options()) {
+            self.out.push_back(Output::Send { conn, bytes });
+        }
+    }
+
+    fn apply(&mut self, addr: IpAddr, acts: Vec<Action>, now: Duration) {
+        for a in acts {
+            match a {
+                Action::Connect => {
+                    let id = self.next_conn;
+                    self.next_conn += 1;
+                    self.conns.insert(
+                        id,
+                        Conn {
+                            peer: addr,
+                            framer: Framer::default(),
+                        },
+                    );
+                    let Some(p) = self.peers.get_mut(&addr) else {
+                        continue;
+                    };
+                    p.conn = Some(id);
+                    self.out.push_back(Output::Connect {
+                        conn: id,
+                        peer: addr,
+                        port: p.cfg.port,
+                    });
+                }
+                Action::Send(m) => self.send(addr, &m),
+                Action::CloseConnection => {
+                    if let Some(c) = self.peers.get_mut(&addr).and_then(|p| p.conn.take()) {
+                        self.conns.remove(&c);
+                        self.out.push_back(Output::Close { conn: c });
+                    }
+                }
+                Action::SetTimer(..) => {}
+                Action::SessionUp(n) => self.session_up(addr, *n, now),
+                Action::SessionDown(r) => {
+                    self.session_down(addr, r.graceful, now);
+                    self.out.push_back(Output::SessionDown {
+                        peer: addr,
+                        reason: r.text,
+                    });
+                }
+                Action::Update(d) => self.import(addr, d),
+                Action::RouteRefresh(f) => {
+                    let Some(p) = self.peers.get_mut(&addr) else {
+                        continue;
+                    };
+                    let fam = f.family();
+                    for (prefix, a) in &p.adj_out {
+                        if Some(Family::of(prefix)) == fam {
+                            p.pending.insert(*prefix, Some(a.clone()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn peer_view(&self, p: &Peer) -> PeerView {
+        let local_as = p.cfg.local_as.unwrap_or(self.cfg.local_as);
+        PeerView {
+            address: p.cfg.address,
+            remote_as: p.cfg.remote_as,
+            local_as,
+            ebgp: local_as != p.cfg.remote_as,
+            rr_client: p.cfg.rr_client,
+            next_hop_mode: p.cfg.next_hop_mode,
+            self_v4: p.cfg.next_hop_v4.or(match p.local_addr {
+                Some(IpAddr::V4(a)) => Some(a),
+                _ => None,
+            }),
+            self_v6: p.cfg.next_hop_v6.or(match p.local_addr {
+                Some(IpAddr::V6(a)) => Some(a),
+                _ => None,
+            }),
+        }
+    }
+
+    fn local_view(&self) -> LocalView {
+        LocalView {
+            router_id: self.cfg.router_id,
+            cluster_id: self.cfg.cluster_id,
+        }
+    }
+
+    fn session_up(&mut self, addr: IpAddr, n: Negotiated, now: Duration) {
+        let stale_time = self.cfg.stale_routes_time;
+        let Some(p) = self.peers.get_mut(&addr) else {
+            return;
+        };
+        // Helper: families the peer did not keep forwarding for lose their stale routes now.
+        if let Some((_, fams)) = p.stale.take() {
+            let (keep, drop): (Vec<Family>, Vec<Family>) = fams
+                .into_iter()
+                .partition(|f| n.peer_forwarding_preserved(*f));
+            for f in drop {
+                self.rib.sweep_stale(Source::Peer(addr), f);
+            }
+            if !keep.is_empty()
+                && let Some(p) = self.peers.get_mut(&addr)
+            {
+                p.stale = Some((now + stale_time, keep));
+            }
+        }
+        let families = n.families.clone();
+        let Some(p) = self.peers.get_mut(&addr) else {
+            return;
+        };
+        p.negotiated = Some(n);
+        p.adj_out.clear();
+        p.pending.clear();
+        self.out.push_back(Output::SessionUp { peer: addr });
+        // Initial advertisement, then End-of-RIB per family (RFC 4724 §2).
+        let (view, local) = (self.peer_view(&self.peers[&addr]), self.local_view());
+        let mut pending = HashMap::new();
+        for (prefix, best) in self.rib.iter_best() {
+            if !families.contains(&Family::of(prefix)) {
+                continue;
+            }
+            if let Some(a) = self.exported(&local, &view, prefix, best) {
+                pending.insert(*prefix, Some(Arc::new(a)));
+            }
+        }
+        if let Some(p) = self.peers.get_mut(&addr) {
+            p.pending = pending;
+        }
+        self.flush(addr);
+        for f in families {
+            self.send(addr, &Message::Update(Update::end_of_rib(f.afi_safi())));
+        }
+    }
+
+    fn session_down(&mut self, addr: IpAddr, graceful: bool, now: Duration) {
+        let Some(p) = self.peers.get_mut(&addr) else {
+            return;
+        };
+        let n = p.negotiated.take();
+        p.adj_out.clear();
+        p.pending.clear();
+        let src = Source::Peer(addr);
+        let gr = n.as_ref().and_then(|n| n.peer_graceful_restart.clone());
+        match gr {
+            Some(g) if graceful && g.restart_time > 0 => {
+                let fams: Vec<Family> = g.families.iter().filter_map(|(f, _)| f.family()).collect();
+                for f in [Family::Ipv4, Family::Ipv6] {
+                    if fams.contains(&f) {
+                        self.rib.mark_stale(src, f);
+                    } else {
+                        self.rib.sweep_stale(src, f);
+                        let prefixes: Vec<IpNet> = self
+                            .rib
+                            .adj_in(src)
+                            .filter(|p| Family::of(p) == f)
+                            .copied()
+                            .collect();
+                        for pfx in prefixes {
+                            self.rib.remove(&pfx, src);
+                        }
+                    }
+                }
+                let deadline = now + Duration::from_secs(u64::from(g.restart_time));
+                if let Some(p) = self.peers.get_mut(&addr) {
+                    p.stale = Some((deadline, fams));
+                }
+            }
+            _ => {
+                p.stale = None;
+                self.rib.remove_source(src);
+            }
+        }
+    }
+
+    fn exported(
+        &self,
+        local: &LocalView,
+        view: &PeerView,
+        prefix: &IpNet,
+        best: &Path,
+    ) -> Option<PathAttributes> {
+        let mut a = export_attrs(local, view, prefix, best)?;
+        self.policy.export(view, prefix, &mut a).then_some(a)
+    }
+
+    /// Process an UPDATE from an Established peer (RFC 7606 treat-as-withdraw, loop checks,
+    /// import policy).
+    fn import(&mut self, addr: IpAddr, d: Decoded) {
+        let taw = d.treat_as_withdraw();
+        let Message::Update(u) = d.message else {
+            return;
+        };
+        let Some(p) = self.peers.get(&addr) else {
+            return;
+        };
+        let src = Source::Peer(addr);
+        if let Some(f) = u.is_end_of_rib() {
+            let fam = f.family();
+            if let Some(p) = self.peers.get_mut(&addr)
+                && let (Some((_, fams)), Some(fam)) = (&mut p.stale, fam)
+            {
+                fams.retain(|x| *x != fam);
+                if fams.is_empty() {
+                    p.stale = None;
+                }
+                self.rib.sweep_stale(src, fam);
+            }
+            return;
+        }
+        let view = self.peer_view(p);
+        let families = p
+            .negotiated
+            .as_ref()
+            .map(|n| n.families.clone())
+            .unwrap_or_default();
+        let peer_id = p
+            .negotiated
+            .as_ref()
+            .map_or(Ipv4Addr::UNSPECIFIED, |n| n.peer_id);
+        let allow = p.cfg.allow_local_as;
+        for w in u.withdrawn_all() {
+            self.rib.remove(w, src);
+        }
+        let mut attrs = u.attrs.clone();
+        attrs.next_hop = None;
+        attrs.mp_reach = None;
+        attrs.mp_unreach = None;
+        if view.ebgp {
+            // RFC 7606 §7.5, RFC 4456: attribute discard for these from eBGP.
+            attrs.local_pref = None;
+            attrs.originator_id = None;
+            attrs.cluster_list.clear();
+        }
+        let path_ok = !taw
+            && (!view.ebgp
+                || attrs.as_path.as_ref().and_then(|p| p.first_as()) == Some(view.remote_as))
+            && attrs
+                .as_path
+                .as_ref()
+                .is_none_or(|p| p.contains(view.local_as) <= allow)
+            && attrs.originator_id != Some(self.cfg.router_id)
+            && self
+                .cfg
+                .cluster_id
+                .is_none_or(|c| !attrs.cluster_list.contains(&c));
+        let attrs = Arc::new(attrs);
+        let v4_nh = u.attrs.next_hop.map(IpAddr::V4);
+        let mp_nh = u
+            .attrs
+            .mp_reach
+            .as_ref()
+            .and_then(|m| m.next_hop.first().copied());
+        let announced = u.nlri.iter().map(|p| (p, v4_nh)).chain(
+            u.attrs
+                .mp_reach
+                .iter()
+                .flat_map(|m| m.nlri.iter().map(move |p| (p, mp_nh))),
+        );
+        for (prefix, nh) in announced {
+            if !families.contains(&Family::of(prefix)) {
+                continue;
+            }
+            let accepted = path_ok.then_some(()).and(nh).and_then(|nh| {
+                let mut a = (*attrs).clone();
+                if !self.policy.import(&view, prefix, &mut a) {
+                    return None;
+                }
+                let a = if a == *attrs {
+                    attrs.clone()
+                } else {
+                    Arc::new(a)
+                };
+                Some(Path {
+                    source: src,
+                    attrs: a,
+                    next_hop: Some(nh),
+                    ebgp: view.ebgp,
+                    peer_id,
+                    from_rr_client: view.rr_client,
+                    stale: false,
+                })
+            });
+            match accepted {
+                Some(path) => self.rib.insert(*prefix, path),
+                None => {
+                    self.rib.remove(prefix, src);
+                }
+            }
+        }
+    }
+
+    /// Turn Loc-RIB changes into kernel outputs and per-peer pending updates, then send.
+    fn propagate(&mut self) {
+        let changes = self.rib.take_changes();
+        if changes.is_empty() && self.peers.values().all(|p| p.pending.is_empty()) {
+            return;
+        }
+        let local = self.local_view();
+        let views: Vec<(IpAddr, PeerView, Vec<Family>)> = self
+            .peers
+            .values()
+            .filter_map(|p| {
+                p.negotiated
+                    .as_ref()
+                    .map(|n| (p.cfg.address, self.peer_view(p), n.families.clone()))
+            })
+            .collect();
+        for ch in &changes {
+            let route = ch.best.as_ref().and_then(|b| match (b.source, b.next_hop) {
+                (Source::Peer(peer), Some(next_hop)) => Some(KernelRoute {
+                    next_hop,
+                    peer,
+                    attrs: b.attrs.clone(),
+                }),
+                _ => None,
+            });
+            self.out.push_back(Output::Route {
+                prefix: ch.prefix,
+                route,
+            });
+            for (addr, view, fams) in &views {
+                if !fams.contains(&Family::of(&ch.prefix)) {
+                    continue;
+                }
+                let new = ch
+                    .best
+                    .as_ref()
+                    .and_then(|b| self.exported(&local, view, &ch.prefix, b));
+                let Some(p) = self.peers.get_mut(addr) else {
+                    continue;
+                };
+                let old = p.adj_out.get(&ch.prefix);
+                let same = match (&new, old) {
+                    (Some(n), Some(o)) => **o == *n,
+                    (None, None) => true,
+                    _ => false,
+                };
+                if !same {
+                    p.pending.insert(ch.prefix, new.map(Arc::new));
+                } else {
+                    p.pending.remove(&ch.prefix);
+                }
+            }
+        }
+        let addrs: Vec<IpAddr> = views.iter().map(|v| v.0).collect();
+        for a in addrs {
+            self.flush(a);
+        }
+    }
+
+    /// Pack a peer's pending changes into UPDATEs (attributes shared, 4096-byte limit).
+    fn flush(&mut self, addr: IpAddr) {
+        let Some(p) = self.peers.get_mut(&addr) else {
+            return;
+        };
+        if p.pending.is_empty() || p.negotiated.is_none() {
+            return;
+        }
+        let opts = p.session.wire_options();
+        let mut withdraw: Vec<IpNet> = Vec::new();
+        let mut groups: HashMap<Arc<PathAttributes>, Vec<IpNet>> = HashMap::new();
+        for (prefix, a) in p.pending.drain() {
+            match a {
+                None => {
+                    if p.adj_out.remove(&prefix).is_some() {
+                        withdraw.push(prefix);
+                    }
+                }
+                Some(a) => groups.entry(a).or_default().push(prefix),
+            }
+        }
+        let mut msgs = Vec::new();
+        withdraw.sort();
+        let (w4, w6): (Vec<IpNet>, Vec<IpNet>) = withdraw
+            .into_iter()
+            .partition(|p| Family::of(p) == Family::Ipv4);
+        for chunk in chunks(&w4, MAX_MESSAGE_LEN - HEADER_LEN - 4) {
+            msgs.push(Update {
+                withdrawn: chunk.to_vec(),
+                ..Default::default()
+            });
+        }
+        for chunk in chunks(&w6, MAX_MESSAGE_LEN - HEADER_LEN - 4 - 7) {
+            let mut u = Update::default();
+            u.attrs.mp_unreach = Some(MpUnreach {
+                afi_safi: AfiSafi::IPV6_UNICAST,
+                withdrawn: chunk.to_vec(),
+            });
+            msgs.push(u);
+        }
+        let mut groups: Vec<(Arc<PathAttributes>, Vec<IpNet>)> = groups.into_iter().collect();
+        for (_, v) in &mut groups {
+            v.sort();
+        }
+        groups.sort_by(|a, b| a.1.first().cmp(&b.1.first()));
+        for (a, prefixes) in groups {
+            for prefix in &prefixes {
+                p.adj_out.insert(*prefix, a.clone());
+            }
+            let budget = MAX_MESSAGE_LEN.saturating_sub(crate::wire::update_overhead(&a, opts) + 2);
+            for chunk in chunks(&prefixes, budget) {
+                let mut u = Update {
+                    attrs: (*a).clone(),
+                    ..Default::default()
+                };
+                match u.attrs.mp_reach.as_mut() {
+                    Some(m) => m.nlri = chunk.to_vec(),
+                    None => u.nlri = chunk.to_vec(),
+                }
+                msgs.push(u);
+            }
+        }
+        for u in msgs {
+            self.send(addr, &Message::Update(u));
+        }
+    }
+}
+
+/// Split prefixes into runs whose encoded size fits `budget` bytes.
+fn chunks(prefixes: &[IpNet], budget: usize) -> Vec<&[IpNet]> {
+    let mut out = Vec::new();
+    let (mut start, mut size) = (0, 0);
+    for (i, p) in prefixes.iter().enumerate() {
+        let n = 1 + usize::from(p.prefix_len()).div_ceil(8);
+        if size + n > budget && i > start {
+            out.push(&prefixes[start..i]);
+            start = i;
+            size = 0;
+        }
+        size += n;
+    }
+    if start < prefixes.len() {
+        out.push(&prefixes[start..]);
+    }
+    out
+}
+
+fn session_config(s: &SpeakerConfig, p: &PeerConfig) -> SessionConfig {
+    let mut gr = s.graceful_restart.clone();
+    if let (Some(g), Some(t)) = (gr.as_mut(), p.max_restart_time) {
+        g.restart_time = t;
+    }
+    SessionConfig {
+        local_as: p.local_as.unwrap_or(s.local_as),
+        remote_as: p.remote_as,
+        router_id: s.router_id,
+        hold_time: p.hold_time,
+        keepalive_time: p.keepalive_time,
+        connect_retry: p.connect_retry,
+        passive: p.passive,
+        families: p.families.clone(),
+        graceful_restart: gr,
+    }
+}

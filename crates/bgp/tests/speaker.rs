@@ -1,0 +1,537 @@
+//! Several Speakers wired together in memory (bytes delivered between them, split into
+//! partial reads): sessions, route exchange, withdrawal, route reflection, eBGP rules,
+//! graceful restart and malformed input.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use calico_bgp::fsm::State;
+use calico_bgp::speaker::*;
+use calico_bgp::wire::*;
+use ipnet::IpNet;
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+fn net(s: &str) -> IpNet {
+    s.parse().unwrap()
+}
+fn v4(s: &str) -> Ipv4Addr {
+    s.parse().unwrap()
+}
+
+#[derive(Default)]
+struct Net {
+    nodes: BTreeMap<IpAddr, Speaker>,
+    links: HashMap<(IpAddr, ConnId), (IpAddr, ConnId)>,
+    kernel: HashMap<IpAddr, HashMap<IpNet, KernelRoute>>,
+    now: Duration,
+    log: Vec<(IpAddr, Output)>,
+}
+
+impl Net {
+    fn add(&mut self, addr: &str, asn: u32, f: impl FnOnce(&mut SpeakerConfig)) {
+        let a = ip(addr);
+        let IpAddr::V4(id) = a else { panic!() };
+        let mut c = SpeakerConfig::new(asn, id);
+        f(&mut c);
+        self.nodes.insert(a, Speaker::new(c));
+        self.kernel.entry(a).or_default();
+    }
+
+    fn node(&mut self, a: &str) -> &mut Speaker {
+        self.nodes.get_mut(&ip(a)).unwrap()
+    }
+
+    /// Peer `a` → `b`; the lower address is passive, as in Calico's mesh.
+    fn peer(&mut self, a: &str, b: &str, remote_as: u32, f: impl FnOnce(&mut PeerConfig)) {
+        let mut pc = PeerConfig::new(ip(b), remote_as);
+        pc.passive = ip(b) > ip(a);
+        pc.next_hop_v6 = Some(
+            format!("fd00::{}", a.rsplit('.').next().unwrap())
+                .parse()
+                .unwrap(),
+        );
+        f(&mut pc);
+        let now = self.now;
+        self.node(a).add_peer(pc, now);
+    }
+
+    fn run(&mut self) {
+        for _ in 0..10_000 {
+            let mut any = false;
+            let addrs: Vec<IpAddr> = self.nodes.keys().copied().collect();
+            for a in addrs {
+                let outs = self.nodes.get_mut(&a).unwrap().drain_outputs();
+                for o in outs {
+                    any = true;
+                    self.handle(a, o);
+                }
+            }
+            if !any {
+                return;
+            }
+        }
+        panic!("network did not settle");
+    }
+
+    fn handle(&mut self, a: IpAddr, o: Output) {
+        let now = self.now;
+        self.log.push((a, o.clone()));
+        match o {
+            Output::Connect { conn, peer, .. } => {
+                let accepted = self
+                    .nodes
+                    .get_mut(&peer)
+                    .and_then(|b| b.accepted(a, peer, now));
+                match accepted {
+                    Some(bc) => {
+                        self.links.insert((a, conn), (peer, bc));
+                        self.links.insert((peer, bc), (a, conn));
+                        self.nodes.get_mut(&a).unwrap().connected(conn, a, now);
+                    }
+                    None => self.nodes.get_mut(&a).unwrap().connect_failed(conn, now),
+                }
+            }
+            Output::Send { conn, bytes } => {
+                if let Some(&(b, bc)) = self.links.get(&(a, conn)) {
+                    // Partial reads: deliver in two pieces.
+                    let cut = bytes.len().min(7);
+                    let s = self.nodes.get_mut(&b).unwrap();
+                    s.received(bc, &bytes[..cut], now);
+                    s.received(bc, &bytes[cut..], now);
+                }
+            }
+            Output::Close { conn } => {
+                if let Some((b, bc)) = self.links.remove(&(a, conn)) {
+                    self.links.remove(&(b, bc));
+                    if let Some(s) = self.nodes.get_mut(&b) {
+                        s.closed(bc, now);
+                    }
+                }
+            }
+            Output::Route { prefix, route } => {
+                let k = self.kernel.get_mut(&a).unwrap();
+                match route {
+                    Some(r) => k.insert(prefix, r),
+                    None => k.remove(&prefix),
+                };
+            }
+            Output::SessionUp { .. } | Output::SessionDown { .. } => {}
+        }
+    }
+
+    fn advance(&mut self, secs: u64) {
+        let end = self.now + Duration::from_secs(secs);
+        loop {
+            let next = self
+                .nodes
+                .values()
+                .filter_map(|s| s.next_deadline())
+                .filter(|d| *d <= end)
+                .min();
+            let Some(t) = next else { break };
+            self.now = t.max(self.now);
+            let now = self.now;
+            for s in self.nodes.values_mut() {
+                s.tick(now);
+            }
+            self.run();
+        }
+        self.now = end;
+    }
+
+    /// The connection `a` holds towards `b`.
+    fn conn(&self, a: &str, b: &str) -> ConnId {
+        self.links
+            .iter()
+            .find(|((x, _), (y, _))| *x == ip(a) && *y == ip(b))
+            .map(|((_, c), _)| *c)
+            .unwrap()
+    }
+
+    /// Cut the wire without NOTIFICATIONs (a crash or link loss), telling the survivors.
+    fn crash(&mut self, a: &str) {
+        let now = self.now;
+        self.nodes.remove(&ip(a));
+        let gone: Vec<((IpAddr, ConnId), (IpAddr, ConnId))> = self
+            .links
+            .iter()
+            .filter(|(k, _)| k.0 == ip(a))
+            .map(|(k, v)| (*k, *v))
+            .collect();
+        for (k, (b, bc)) in gone {
+            self.links.remove(&k);
+            self.links.remove(&(b, bc));
+            self.nodes.get_mut(&b).unwrap().closed(bc, now);
+        }
+        self.run();
+    }
+
+    fn route(&self, at: &str, prefix: &str) -> Option<&KernelRoute> {
+        self.kernel[&ip(at)].get(&net(prefix))
+    }
+
+    fn state(&self, a: &str, b: &str) -> Option<State> {
+        self.nodes[&ip(a)].peer_state(ip(b))
+    }
+}
+
+fn mesh_pair() -> Net {
+    let mut n = Net::default();
+    n.add("10.0.0.1", 64512, |_| {});
+    n.add("10.0.0.2", 64512, |_| {});
+    n.peer("10.0.0.1", "10.0.0.2", 64512, |p| {
+        p.description = "node-to-node mesh".into()
+    });
+    n.peer("10.0.0.2", "10.0.0.1", 64512, |p| {
+        p.description = "node-to-node mesh".into()
+    });
+    n.run();
+    n
+}
+
+#[test]
+fn mesh_session_route_exchange_and_withdrawal() {
+    let mut n = mesh_pair();
+    assert_eq!(n.state("10.0.0.1", "10.0.0.2"), Some(State::Established));
+    assert_eq!(n.state("10.0.0.2", "10.0.0.1"), Some(State::Established));
+    let now = n.now;
+    n.node("10.0.0.1")
+        .originate(net("10.244.1.0/26"), LocalRoute::default(), now);
+    n.node("10.0.0.1")
+        .originate(net("fd00:244:1::/122"), LocalRoute::default(), now);
+    n.node("10.0.0.2").originate(
+        net("10.244.2.0/26"),
+        LocalRoute {
+            communities: vec![0xfc00_0064],
+            ..Default::default()
+        },
+        now,
+    );
+    n.run();
+    let r = n.route("10.0.0.2", "10.244.1.0/26").unwrap();
+    assert_eq!(r.next_hop, ip("10.0.0.1"), "local route: next hop self");
+    assert_eq!(r.attrs.local_pref, Some(100));
+    assert_eq!(r.attrs.as_path, Some(AsPath::default()));
+    assert_eq!(
+        n.route("10.0.0.2", "fd00:244:1::/122").unwrap().next_hop,
+        ip("fd00::1")
+    );
+    let r = n.route("10.0.0.1", "10.244.2.0/26").unwrap();
+    assert_eq!(r.next_hop, ip("10.0.0.2"));
+    assert_eq!(
+        r.attrs.communities,
+        vec![0xfc00_0064],
+        "communities pass through"
+    );
+    // Local routes are not kernel routes of their own node.
+    assert!(n.route("10.0.0.1", "10.244.1.0/26").is_none());
+    // Status table.
+    let st = n.nodes[&ip("10.0.0.1")].peer_status();
+    assert_eq!(st.len(), 1);
+    assert_eq!(
+        (
+            st[0].address,
+            st[0].description.as_str(),
+            st[0].info.as_str()
+        ),
+        (ip("10.0.0.2"), "node-to-node mesh", "Established")
+    );
+    // Withdrawal.
+    let now = n.now;
+    n.node("10.0.0.1").withdraw(net("10.244.1.0/26"), now);
+    n.node("10.0.0.1").withdraw(net("fd00:244:1::/122"), now);
+    n.run();
+    assert!(n.route("10.0.0.2", "10.244.1.0/26").is_none());
+    assert!(n.route("10.0.0.2", "fd00:244:1::/122").is_none());
+    // Keepalives keep the session up over time.
+    n.advance(1000);
+    assert_eq!(n.state("10.0.0.2", "10.0.0.1"), Some(State::Established));
+    assert!(n.route("10.0.0.1", "10.244.2.0/26").is_some());
+}
+
+#[test]
+fn many_routes_are_packed_and_all_arrive() {
+    let mut n = mesh_pair();
+    let now = n.now;
+    for i in 0..5000u32 {
+        let p = IpNet::new(IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + (i << 8))), 24).unwrap();
+        n.node("10.0.0.1").originate(p, LocalRoute::default(), now);
+    }
+    n.run();
+    assert_eq!(n.kernel[&ip("10.0.0.2")].len(), 5000);
+    let sends = n
+        .log
+        .iter()
+        .filter(|(a, o)| {
+            *a == ip("10.0.0.1") && matches!(o, Output::Send { bytes, .. } if bytes[18] == 2)
+        })
+        .count();
+    assert!(
+        sends < 5100,
+        "one UPDATE per originate call at most: {sends}"
+    );
+}
+
+#[test]
+fn route_reflector_reflects_client_routes() {
+    let mut n = Net::default();
+    n.add("10.0.0.1", 64512, |_| {});
+    n.add("10.0.0.2", 64512, |_| {});
+    n.add("10.0.0.10", 64512, |c| c.cluster_id = Some(v4("224.0.0.1")));
+    for c in ["10.0.0.1", "10.0.0.2"] {
+        n.peer(c, "10.0.0.10", 64512, |_| {});
+        n.peer("10.0.0.10", c, 64512, |p| p.rr_client = true);
+    }
+    n.run();
+    let now = n.now;
+    n.node("10.0.0.1")
+        .originate(net("10.244.1.0/26"), LocalRoute::default(), now);
+    n.run();
+    let r = n.route("10.0.0.2", "10.244.1.0/26").unwrap();
+    assert_eq!(
+        r.next_hop,
+        ip("10.0.0.1"),
+        "iBGP: learned next hop unchanged by the reflector"
+    );
+    assert_eq!(r.attrs.originator_id, Some(v4("10.0.0.1")));
+    assert_eq!(r.attrs.cluster_list, vec![v4("224.0.0.1")]);
+    assert_eq!(r.peer, ip("10.0.0.10"));
+}
+
+#[test]
+fn ibgp_routes_are_not_readvertised_without_reflection() {
+    let mut n = Net::default();
+    for a in ["10.0.0.1", "10.0.0.2", "10.0.0.3"] {
+        n.add(a, 64512, |_| {});
+    }
+    n.peer("10.0.0.1", "10.0.0.2", 64512, |_| {});
+    n.peer("10.0.0.2", "10.0.0.1", 64512, |_| {});
+    n.peer("10.0.0.2", "10.0.0.3", 64512, |_| {});
+    n.peer("10.0.0.3", "10.0.0.2", 64512, |_| {});
+    n.run();
+    let now = n.now;
+    n.node("10.0.0.1")
+        .originate(net("10.244.1.0/26"), LocalRoute::default(), now);
+    n.run();
+    assert!(n.route("10.0.0.2", "10.244.1.0/26").is_some());
+    assert!(n.route("10.0.0.3", "10.244.1.0/26").is_none());
+}
+
+#[test]
+fn ebgp_prepends_sets_next_hop_self_and_prefers_shorter_paths() {
+    let mut n = Net::default();
+    n.add("10.0.0.1", 64512, |_| {});
+    n.add("10.0.0.2", 64512, |_| {});
+    n.add("10.0.0.3", 65001, |_| {});
+    n.peer("10.0.0.1", "10.0.0.2", 64512, |_| {});
+    n.peer("10.0.0.2", "10.0.0.1", 64512, |_| {});
+    n.peer("10.0.0.2", "10.0.0.3", 65001, |_| {});
+    n.peer("10.0.0.3", "10.0.0.2", 64512, |_| {});
+    n.run();
+    let now = n.now;
+    n.node("10.0.0.1").originate(
+        net("10.244.1.0/26"),
+        LocalRoute {
+            med: Some(5),
+            ..Default::default()
+        },
+        now,
+    );
+    n.node("10.0.0.3")
+        .originate(net("192.168.0.0/16"), LocalRoute::default(), now);
+    n.run();
+    // iBGP-learned, sent over eBGP: next hop self, our AS prepended, no LOCAL_PREF/MED.
+    let r = n.route("10.0.0.3", "10.244.1.0/26").unwrap();
+    assert_eq!(r.next_hop, ip("10.0.0.2"));
+    assert_eq!(r.attrs.as_path, Some(AsPath::sequence(vec![64512])));
+    assert_eq!((r.attrs.local_pref, r.attrs.med), (None, None));
+    // eBGP-learned, passed to iBGP: next hop unchanged, LOCAL_PREF 100.
+    let r = n.route("10.0.0.1", "192.168.0.0/16").unwrap();
+    assert_eq!(r.next_hop, ip("10.0.0.3"));
+    assert_eq!(r.attrs.as_path, Some(AsPath::sequence(vec![65001])));
+    assert_eq!(r.attrs.local_pref, Some(100));
+}
+
+#[test]
+fn graceful_restart_keeps_routes_until_end_of_rib() {
+    let mut n = mesh_pair();
+    let now = n.now;
+    n.node("10.0.0.1")
+        .originate(net("10.244.1.0/26"), LocalRoute::default(), now);
+    n.node("10.0.0.1")
+        .originate(net("10.244.9.0/26"), LocalRoute::default(), now);
+    n.run();
+    assert!(n.route("10.0.0.2", "10.244.1.0/26").is_some());
+    // 10.0.0.1 dies without a NOTIFICATION: 10.0.0.2 keeps forwarding (stale routes).
+    n.crash("10.0.0.1");
+    assert_eq!(n.state("10.0.0.2", "10.0.0.1"), Some(State::Idle));
+    assert!(n.route("10.0.0.2", "10.244.1.0/26").is_some());
+    assert!(
+        n.nodes[&ip("10.0.0.2")]
+            .rib()
+            .best(&net("10.244.1.0/26"))
+            .unwrap()
+            .stale
+    );
+    n.advance(3);
+    assert!(n.route("10.0.0.2", "10.244.1.0/26").is_some());
+    // It comes back as a restarting speaker (R bit) and re-announces only one block.
+    n.add("10.0.0.1", 64512, |c| {
+        c.graceful_restart.as_mut().unwrap().restarting = true
+    });
+    n.peer("10.0.0.1", "10.0.0.2", 64512, |_| {});
+    let now = n.now;
+    n.node("10.0.0.1")
+        .originate(net("10.244.1.0/26"), LocalRoute::default(), now);
+    n.advance(10);
+    assert_eq!(n.state("10.0.0.2", "10.0.0.1"), Some(State::Established));
+    let neg = n.nodes[&ip("10.0.0.2")].negotiated(ip("10.0.0.1")).unwrap();
+    assert!(neg.peer_graceful_restart.as_ref().unwrap().restarting);
+    // End-of-RIB swept only the route that was not refreshed.
+    assert!(n.route("10.0.0.2", "10.244.1.0/26").is_some());
+    assert!(
+        !n.nodes[&ip("10.0.0.2")]
+            .rib()
+            .best(&net("10.244.1.0/26"))
+            .unwrap()
+            .stale
+    );
+    assert!(n.route("10.0.0.2", "10.244.9.0/26").is_none());
+}
+
+#[test]
+fn graceful_restart_gives_up_after_restart_time() {
+    let mut n = mesh_pair();
+    let now = n.now;
+    n.node("10.0.0.1")
+        .originate(net("10.244.1.0/26"), LocalRoute::default(), now);
+    n.run();
+    n.crash("10.0.0.1");
+    n.advance(119);
+    assert!(n.route("10.0.0.2", "10.244.1.0/26").is_some());
+    n.advance(2);
+    assert!(
+        n.route("10.0.0.2", "10.244.1.0/26").is_none(),
+        "removed after the 120 s restart time"
+    );
+}
+
+#[test]
+fn without_graceful_restart_routes_go_at_once() {
+    let mut n = Net::default();
+    n.add("10.0.0.1", 64512, |c| c.graceful_restart = None);
+    n.add("10.0.0.2", 64512, |_| {});
+    n.peer("10.0.0.1", "10.0.0.2", 64512, |_| {});
+    n.peer("10.0.0.2", "10.0.0.1", 64512, |_| {});
+    n.run();
+    let now = n.now;
+    n.node("10.0.0.1")
+        .originate(net("10.244.1.0/26"), LocalRoute::default(), now);
+    n.run();
+    assert!(n.route("10.0.0.2", "10.244.1.0/26").is_some());
+    n.crash("10.0.0.1");
+    assert!(n.route("10.0.0.2", "10.244.1.0/26").is_none());
+}
+
+fn raw_update(attrs: &str, nlri: &[u8]) -> Vec<u8> {
+    let a: Vec<u8> = attrs
+        .split_whitespace()
+        .collect::<String>()
+        .as_bytes()
+        .chunks(2)
+        .map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 16).unwrap())
+        .collect();
+    let mut body = vec![0, 0];
+    body.extend_from_slice(&(a.len() as u16).to_be_bytes());
+    body.extend_from_slice(&a);
+    body.extend_from_slice(nlri);
+    let mut v = vec![0xff; 16];
+    v.extend_from_slice(&((19 + body.len()) as u16).to_be_bytes());
+    v.push(2);
+    v.extend_from_slice(&body);
+    v
+}
+
+#[test]
+fn malformed_updates_are_survived_or_reset_per_rfc7606() {
+    let mut n = mesh_pair();
+    let (a, b) = ("10.0.0.1", "10.0.0.2");
+    let bc = n.conn(b, a);
+    let now = n.now;
+    // A good route first, then the same prefix with a bad ORIGIN: treat-as-withdraw.
+    let good = raw_update(
+        "40 01 01 00  40 02 00  40 03 04 0a000001  40 05 04 00000064",
+        &[24, 10, 9, 0],
+    );
+    n.node(b).received(bc, &good, now);
+    n.run();
+    assert!(n.route(b, "10.9.0.0/24").is_some());
+    let bad = raw_update("40 01 01 07  40 02 00  40 03 04 0a000001", &[24, 10, 9, 0]);
+    n.node(b).received(bc, &bad, now);
+    n.run();
+    assert!(n.route(b, "10.9.0.0/24").is_none(), "treat-as-withdraw");
+    assert_eq!(n.state(b, a), Some(State::Established), "session survives");
+    // Our own AS in the path from an iBGP peer is fine, an ORIGINATOR_ID of ours is a loop.
+    let looped = raw_update(
+        "40 01 01 00  40 02 00  40 03 04 0a000001  80 09 04 0a000002",
+        &[24, 10, 8, 0],
+    );
+    n.node(b).received(bc, &looped, now);
+    n.run();
+    assert!(n.route(b, "10.8.0.0/24").is_none());
+    // A header error resets the session with the right NOTIFICATION; it comes back later.
+    n.log.clear();
+    let mut junk = Message::Keepalive.encode(WireOptions::default()).unwrap();
+    junk[0] = 0;
+    n.node(b).received(bc, &junk, now);
+    n.run();
+    let notif = n.log.iter().find_map(|(x, o)| match o {
+        Output::Send { bytes, .. } if *x == ip(b) && bytes[18] == 3 => Some((bytes[19], bytes[20])),
+        _ => None,
+    });
+    assert_eq!(notif, Some((1, 1)));
+    assert_ne!(n.state(b, a), Some(State::Established));
+    assert!(
+        n.nodes[&ip(b)].peer_status()[0].info.contains("marker"),
+        "{:?}",
+        n.nodes[&ip(b)].peer_status()
+    );
+    n.advance(30);
+    assert_eq!(n.state(b, a), Some(State::Established));
+}
+
+#[test]
+fn wrong_as_peer_never_establishes() {
+    let mut n = Net::default();
+    n.add("10.0.0.1", 64512, |_| {});
+    n.add("10.0.0.2", 65000, |_| {});
+    n.peer("10.0.0.1", "10.0.0.2", 64999, |_| {});
+    n.peer("10.0.0.2", "10.0.0.1", 64512, |_| {});
+    n.run();
+    n.advance(20);
+    assert_ne!(n.state("10.0.0.1", "10.0.0.2"), Some(State::Established));
+    let st = n.nodes[&ip("10.0.0.1")].peer_status();
+    assert!(
+        st[0].info.contains("peer AS 65000, expected 64999"),
+        "{st:?}"
+    );
+}
+
+#[test]
+fn connection_collision_keeps_one_session() {
+    let mut n = Net::default();
+    n.add("10.0.0.1", 64512, |_| {});
+    n.add("10.0.0.2", 64512, |_| {});
+    // Both sides active.
+    n.peer("10.0.0.1", "10.0.0.2", 64512, |p| p.passive = false);
+    n.peer("10.0.0.2", "10.0.0.1", 64512, |p| p.passive = false);
+    n.run();
+    n.advance(30);
+    assert_eq!(n.state("10.0.0.1", "10.0.0.2"), Some(State::Established));
+    assert_eq!(n.state("10.0.0.2", "10.0.0.1"), Some(State::Established));
+    assert_eq!(n.links.len(), 2, "one connection (two ends)");
+}
