@@ -62,7 +62,7 @@ pub enum RoutePlan {
 }
 
 /// The most specific pool containing `dst`.
-pub fn pool_for<'a>(dst: IpNet, pools: &'a [PoolRouting]) -> Option<&'a PoolRouting> {
+pub fn pool_for(dst: IpNet, pools: &[PoolRouting]) -> Option<&PoolRouting> {
     pools
         .iter()
         .filter(|p| p.cidr.contains(&dst))
