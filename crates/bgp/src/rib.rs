@@ -122,6 +122,8 @@ struct Entry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BestChange {
     pub prefix: IpNet,
+    /// The previous best path.
+    pub old: Option<Path>,
     /// The new best path (`None`: unreachable).
     pub best: Option<Path>,
 }
@@ -178,7 +180,11 @@ impl Rib {
     fn reselect(&mut self, prefix: IpNet, old: Option<Path>) {
         let Some(e) = self.entries.get_mut(&prefix) else {
             if old.is_some() {
-                self.changes.push(BestChange { prefix, best: None });
+                self.changes.push(BestChange {
+                    prefix,
+                    old,
+                    best: None,
+                });
             }
             return;
         };
@@ -190,10 +196,8 @@ impl Rib {
             _ => true,
         };
         if changed {
-            self.changes.push(BestChange {
-                prefix,
-                best: new.cloned(),
-            });
+            let best = new.cloned();
+            self.changes.push(BestChange { prefix, old, best });
         }
         if e.paths.is_empty() {
             self.entries.remove(&prefix);

@@ -861,19 +861,24 @@ impl Speaker {
                     .map(|n| (p.cfg.address, self.peer_view(p), n.families.clone()))
             })
             .collect();
-        for ch in &changes {
-            let route = ch.best.as_ref().and_then(|b| match (b.source, b.next_hop) {
+        let kernel = |p: &Option<Path>| {
+            p.as_ref().and_then(|b| match (b.source, b.next_hop) {
                 (Source::Peer(peer), Some(next_hop)) => Some(KernelRoute {
                     next_hop,
                     peer,
                     attrs: b.attrs.clone(),
                 }),
                 _ => None,
-            });
-            self.out.push_back(Output::Route {
-                prefix: ch.prefix,
-                route,
-            });
+            })
+        };
+        for ch in &changes {
+            let route = kernel(&ch.best);
+            if route != kernel(&ch.old) {
+                self.out.push_back(Output::Route {
+                    prefix: ch.prefix,
+                    route,
+                });
+            }
             for (addr, view, fams) in &views {
                 if !fams.contains(&Family::of(&ch.prefix)) {
                     continue;
