@@ -106,33 +106,49 @@ pub struct Pair {
     pub host_index: u32,
 }
 
-/// First half of [`do_networking`]: delete a stale host link of the same name and create the
-/// pair (up, unless IPv6 needs DAD switched off first). Needs no address, so it can run
+/// First half of [`do_networking`]: create the pair (up, unless IPv6 needs DAD switched off
+/// first), replacing a stale host link of the same name. Needs no address, so it can run
 /// while IPAM works.
 pub fn create_pair(ops: &dyn NetOps, spec: &NetworkingSpec, up: bool) -> Result<Pair, CniError> {
     let (host, cont) = (spec.host_ns.as_path(), spec.container_ns.as_path());
     let (hif, cif) = (spec.host_if.as_str(), spec.container_if.as_str());
-    // A host link left over with this name (e.g. an earlier sandbox of the same pod) goes.
-    ops.delete_link(host, hif)
-        .map_err(|e| kernel_error(&format!("failed to delete old host veth {hif}"), e))?;
-    let pair = ops
-        .create_veth(&VethSpec {
-            container_ns: cont.into(),
-            container_if: cif.into(),
-            host_ns: host.into(),
-            host_if: hif.into(),
-            mtu: spec.mtu,
-            host_mac: Some(MacAddr::CALICO_HOST),
-            container_mac: None,
-            up,
-        })
-        .map_err(|e| match e.errno() {
-            Some(n) if n == nix_eexist() => CniError::new(
-                CODE_INVALID_ENV,
-                format!("interface {cif:?} already exists in {}", cont.display()),
-            ),
-            _ => kernel_error(&format!("failed to create veth {cif} / {hif}"), e),
-        })?;
+    let veth = VethSpec {
+        container_ns: cont.into(),
+        container_if: cif.into(),
+        host_ns: host.into(),
+        host_if: hif.into(),
+        mtu: spec.mtu,
+        host_mac: Some(MacAddr::CALICO_HOST),
+        container_mac: None,
+        up,
+    };
+    // A host link left over with this name (e.g. an earlier sandbox of the same pod) goes,
+    // as in Calico. It is looked for only when the name is taken: the usual ADD makes one
+    // request to the kernel here, not three (each link change waits for the kernel's
+    // global RTNL lock).
+    let made = match ops.create_veth(&veth) {
+        Err(e) if e.is_exists() => {
+            let stale = ops
+                .link(host, hif)
+                .map_err(|e| kernel_error(&format!("failed to look up host veth {hif}"), e))?;
+            if stale.is_some() {
+                ops.delete_link(host, hif).map_err(|e| {
+                    kernel_error(&format!("failed to delete old host veth {hif}"), e)
+                })?;
+                ops.create_veth(&veth)
+            } else {
+                Err(e)
+            }
+        }
+        other => other,
+    };
+    let pair = made.map_err(|e| match e.errno() {
+        Some(n) if n == nix_eexist() => CniError::new(
+            CODE_INVALID_ENV,
+            format!("interface {cif:?} already exists in {}", cont.display()),
+        ),
+        _ => kernel_error(&format!("failed to create veth {cif} / {hif}"), e),
+    })?;
     Ok(Pair {
         container_mac: pair.container_mac,
         up,

@@ -599,3 +599,47 @@ fn pending_early_pair_is_waited_for_and_undone() {
     assert!(w.held("k8s-pod-network.p1").is_empty());
     assert_eq!(w.weps(), 0);
 }
+
+/// A host link left over with the workload's name (an earlier sandbox of the same pod) is
+/// replaced; an interface name taken inside the container is still an error (code 4).
+#[test]
+fn stale_host_link_is_replaced() {
+    use calico_linux::VethSpec;
+    let w = World::new("10.244.0.0/24");
+    let host_if = veth_name_for_workload("ns1", "web-0", None);
+    w.net.add_netns("/run/netns/old");
+    w.net
+        .create_veth(&VethSpec {
+            container_ns: "/run/netns/old".into(),
+            container_if: "eth0".into(),
+            host_ns: HOST.into(),
+            host_if: host_if.clone(),
+            mtu: None,
+            host_mac: None,
+            container_mac: None,
+            up: true,
+        })
+        .unwrap();
+    let inv = invocation(&conf("1.0.0", json!({})), &env("new1", K8S_ARGS));
+    let r = add(&w.deps(), &inv).unwrap();
+    assert_eq!(r.interfaces[0].name, host_if);
+    assert!(w.net.link(Path::new(POD), "eth0").unwrap().is_some());
+    assert!(
+        w.net
+            .link(Path::new("/run/netns/old"), "eth0")
+            .unwrap()
+            .is_none(),
+        "the old sandbox's pair is gone"
+    );
+
+    // Another pod's ADD into a namespace whose eth0 is taken fails with code 4 and leaves
+    // the working pair alone.
+    let other = "IgnoreUnknown=1;K8S_POD_NAMESPACE=ns1;K8S_POD_NAME=web-1";
+    let inv2 = invocation(&conf("1.0.0", json!({})), &env("new2", other));
+    let e = add(&w.deps(), &inv2).unwrap_err();
+    assert_eq!(e.code, 4, "{e:?}");
+    assert!(e.msg.contains("already exists"), "{e:?}");
+    assert!(w.net.link(Path::new(POD), "eth0").unwrap().is_some());
+    assert!(w.net.link(Path::new(HOST), &host_if).unwrap().is_some());
+    assert!(w.held("k8s-pod-network.new2").is_empty());
+}
