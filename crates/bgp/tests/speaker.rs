@@ -535,3 +535,166 @@ fn connection_collision_keeps_one_session() {
     assert_eq!(n.state("10.0.0.2", "10.0.0.1"), Some(State::Established));
     assert_eq!(n.links.len(), 2, "one connection (two ends)");
 }
+
+fn ebgp_pair() -> Net {
+    let mut n = Net::default();
+    n.add("10.0.0.1", 64512, |_| {});
+    n.add("10.0.0.3", 65001, |_| {});
+    n.peer("10.0.0.1", "10.0.0.3", 65001, |_| {});
+    n.peer("10.0.0.3", "10.0.0.1", 64512, |_| {});
+    n.run();
+    n
+}
+
+#[test]
+fn ebgp_receive_checks_as_loops_and_neighbour_as() {
+    let mut n = ebgp_pair();
+    let (a, c) = ("10.0.0.1", "10.0.0.3");
+    assert_eq!(n.state(a, c), Some(State::Established));
+    let ac = n.conn(a, c);
+    let now = n.now;
+    // AS_PATH [65001, 64512]: our own AS, a loop.
+    let looped = raw_update(
+        "40 01 01 00  40 02 0a 02 02 0000fde9 0000fc00  40 03 04 0a000003",
+        &[24, 10, 1, 0],
+    );
+    // AS_PATH [65002]: does not start with the neighbour's AS.
+    let foreign = raw_update(
+        "40 01 01 00  40 02 06 02 01 0000fdea  40 03 04 0a000003",
+        &[24, 10, 2, 0],
+    );
+    // A good one, with LOCAL_PREF (discarded from eBGP).
+    let good = raw_update(
+        "40 01 01 00  40 02 06 02 01 0000fde9  40 03 04 0a000003  40 05 04 000003e8",
+        &[24, 10, 3, 0],
+    );
+    for u in [looped, foreign, good] {
+        n.node(a).received(ac, &u, now);
+    }
+    n.run();
+    assert!(n.route(a, "10.1.0.0/24").is_none());
+    assert!(n.route(a, "10.2.0.0/24").is_none());
+    let r = n.route(a, "10.3.0.0/24").unwrap();
+    assert_eq!(r.attrs.local_pref, None);
+    assert_eq!(n.state(a, c), Some(State::Established));
+}
+
+#[test]
+fn route_refresh_resends_the_table() {
+    let mut n = ebgp_pair();
+    let (a, c) = ("10.0.0.1", "10.0.0.3");
+    let now = n.now;
+    n.node(a)
+        .originate(net("10.244.1.0/26"), LocalRoute::default(), now);
+    n.run();
+    n.log.clear();
+    let rr = Message::RouteRefresh(RouteRefresh {
+        afi_safi: AfiSafi::IPV4_UNICAST,
+        subtype: 0,
+    });
+    let ac = n.conn(a, c);
+    n.node(a)
+        .received(ac, &rr.encode(WireOptions::default()).unwrap(), now);
+    n.run();
+    let updates = n
+        .log
+        .iter()
+        .filter(|(x, o)| *x == ip(a) && matches!(o, Output::Send { bytes, .. } if bytes[18] == 2))
+        .count();
+    assert_eq!(updates, 1);
+}
+
+struct DenyAndTag;
+impl calico_bgp::export::RoutePolicy for DenyAndTag {
+    fn export(
+        &self,
+        _: &calico_bgp::export::PeerView,
+        prefix: &IpNet,
+        attrs: &mut PathAttributes,
+    ) -> bool {
+        attrs.communities.push(0xfc00_0001);
+        !prefix.to_string().starts_with("10.99.")
+    }
+    fn import(
+        &self,
+        _: &calico_bgp::export::PeerView,
+        _: &IpNet,
+        attrs: &mut PathAttributes,
+    ) -> bool {
+        attrs.local_pref = Some(200);
+        true
+    }
+}
+
+#[test]
+fn policy_hooks_and_keep_next_hop() {
+    let mut n = Net::default();
+    n.add("10.0.0.1", 64512, |_| {});
+    n.add("10.0.0.2", 64512, |_| {});
+    n.add("10.0.0.3", 65001, |_| {});
+    n.peer("10.0.0.1", "10.0.0.2", 64512, |_| {});
+    n.peer("10.0.0.2", "10.0.0.1", 64512, |_| {});
+    n.peer("10.0.0.2", "10.0.0.3", 65001, |p| {
+        p.next_hop_mode = calico_bgp::export::NextHopMode::Keep
+    });
+    n.peer("10.0.0.3", "10.0.0.2", 64512, |_| {});
+    n.node("10.0.0.2").set_policy(Box::new(DenyAndTag));
+    n.run();
+    let now = n.now;
+    n.node("10.0.0.1")
+        .originate(net("10.244.1.0/26"), LocalRoute::default(), now);
+    n.node("10.0.0.1")
+        .originate(net("10.99.0.0/26"), LocalRoute::default(), now);
+    n.run();
+    // Import policy on 10.0.0.2 raised LOCAL_PREF.
+    assert_eq!(
+        n.route("10.0.0.2", "10.244.1.0/26")
+            .unwrap()
+            .attrs
+            .local_pref,
+        Some(200)
+    );
+    // Export policy: 10.99/16 filtered, a community added; next hop kept towards eBGP.
+    let r = n.route("10.0.0.3", "10.244.1.0/26").unwrap();
+    assert_eq!(r.next_hop, ip("10.0.0.1"));
+    assert_eq!(r.attrs.communities, vec![0xfc00_0001]);
+    assert!(n.route("10.0.0.3", "10.99.0.0/26").is_none());
+}
+
+#[test]
+fn reflector_drops_routes_carrying_its_cluster_id() {
+    let mut n = Net::default();
+    n.add("10.0.0.1", 64512, |_| {});
+    n.add("10.0.0.10", 64512, |c| c.cluster_id = Some(v4("224.0.0.1")));
+    n.peer("10.0.0.1", "10.0.0.10", 64512, |_| {});
+    n.peer("10.0.0.10", "10.0.0.1", 64512, |p| p.rr_client = true);
+    n.run();
+    let rc = n.conn("10.0.0.10", "10.0.0.1");
+    let now = n.now;
+    let u = raw_update(
+        "40 01 01 00  40 02 00  40 03 04 0a000001  80 0a 04 e0000001",
+        &[24, 10, 7, 0],
+    );
+    n.node("10.0.0.10").received(rc, &u, now);
+    n.run();
+    assert!(n.route("10.0.0.10", "10.7.0.0/24").is_none());
+    assert_eq!(n.state("10.0.0.10", "10.0.0.1"), Some(State::Established));
+}
+
+#[test]
+fn removing_a_peer_sends_cease_and_drops_its_routes() {
+    let mut n = mesh_pair();
+    let now = n.now;
+    n.node("10.0.0.1")
+        .originate(net("10.244.1.0/26"), LocalRoute::default(), now);
+    n.run();
+    assert!(n.route("10.0.0.2", "10.244.1.0/26").is_some());
+    n.log.clear();
+    n.node("10.0.0.2").remove_peer(ip("10.0.0.1"), now);
+    n.run();
+    assert!(n.route("10.0.0.2", "10.244.1.0/26").is_none());
+    let cease = n.log.iter().any(|(x, o)| *x == ip("10.0.0.2") && matches!(o, Output::Send { bytes, .. } if bytes[18] == 3 && bytes[19] == 6 && bytes[20] == 2));
+    assert!(cease);
+    assert_eq!(n.state("10.0.0.1", "10.0.0.2"), Some(State::Idle));
+    assert!(n.nodes[&ip("10.0.0.2")].peer_status().is_empty());
+}
