@@ -79,9 +79,8 @@ fn one(kind: Kind, n: usize) -> anyhow::Result<Run> {
     let stop2 = stop.clone();
     let drainer = std::thread::spawn(move || {
         while !stop2.load(Ordering::Relaxed) {
-            match drain.recv(Duration::from_millis(200)) {
-                Ok(None) => break,
-                Ok(Some(_)) | Err(_) => {}
+            if let Ok(None) = drain.recv(Duration::from_millis(200)) {
+                break;
             }
         }
     });

@@ -27,6 +27,10 @@ impl Node {
     pub fn ns(&self) -> &str {
         self.ns.name()
     }
+    /// `/run/netns/NAME`.
+    pub fn path(&self) -> &std::path::Path {
+        self.ns.path()
+    }
     /// The node's address on the underlay (`eth0`).
     pub fn addr(&self) -> Ipv4Addr {
         self.addr

@@ -158,10 +158,19 @@ impl RawPeer {
         }
     }
 
-    /// Read until a NOTIFICATION (returned) or the connection closes (`None`).
+    /// Read until a NOTIFICATION (returned) or the connection closes (`None`); an error when
+    /// neither happens within `timeout` overall (KEEPALIVEs do not extend it).
     pub fn until_notification(&mut self, timeout: Duration) -> Result<Option<(u8, u8)>> {
+        let deadline = Instant::now() + timeout;
         loop {
-            match self.recv(timeout)? {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Error::Timeout {
+                    what: "a NOTIFICATION or close".into(),
+                    after: timeout,
+                });
+            }
+            match self.recv(left)? {
                 None => return Ok(None),
                 Some(m) => {
                     if let Some(n) = m.notification() {

@@ -148,6 +148,49 @@ impl Netlink {
         Ok(b.build())
     }
 
+    /// This namespace's addresses with their interfaces (loopback excluded), for the route
+    /// decision.
+    pub async fn local_subnets(&mut self) -> Result<Vec<crate::routes::LocalSubnet>, KernelError> {
+        use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+        let names = self.links().await?;
+        let msgs: Vec<AddressMessage> = self
+            .handle
+            .address()
+            .get()
+            .execute()
+            .try_collect()
+            .await
+            .map_err(|e| nl_err("list addresses", e))?;
+        let mut out = Vec::new();
+        for m in msgs {
+            let Some(dev) = names.get(&m.header.index) else {
+                continue;
+            };
+            if dev == "lo" {
+                continue;
+            }
+            let addr = m.attributes.iter().find_map(|a| match a {
+                AddressAttribute::Local(a) => Some(*a),
+                _ => None,
+            });
+            let addr = addr.or_else(|| {
+                m.attributes.iter().find_map(|a| match a {
+                    AddressAttribute::Address(a) => Some(*a),
+                    _ => None,
+                })
+            });
+            if let Some(a) = addr
+                && let Ok(net) = IpNet::new(a, m.header.prefix_len)
+            {
+                out.push(crate::routes::LocalSubnet {
+                    net,
+                    dev: dev.clone(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
     async fn ours(&self) -> Result<Vec<RouteMessage>, KernelError> {
         let mut out = Vec::new();
         for family in [AddressFamily::Inet, AddressFamily::Inet6] {

@@ -5,6 +5,8 @@
 //!   pools), unit-tested.
 //! - [`kernel`]: installs and removes those routes with rtnetlink, marked with
 //!   [`kernel::BGP_ROUTE_PROTOCOL`] so calico-rs never touches anyone else's routes.
+//! - [`runtime`]: [`runtime::SpeakerHandle::spawn`] runs the sans-IO `calico_bgp::speaker::Speaker`
+//!   on a dedicated thread (in a given network namespace) with TCP, timers and the kernel.
 //! - [`status`]: the peer table as a JSON file, written atomically, read by
 //!   `calicoctl node status`.
 //!
@@ -13,4 +15,5 @@
 
 pub mod kernel;
 pub mod routes;
+pub mod runtime;
 pub mod status;

@@ -1,0 +1,619 @@
+//! The speaker runtime: one dedicated thread (in the node's network namespace when given)
+//! owning a current-thread tokio runtime, the TCP listener, the connections, the kernel route
+//! table and the sans-IO [`Speaker`].
+//!
+//! ```text
+//!  SpeakerHandle ──Command──▶ ┌──────────── speaker thread (setns NS) ─────────────┐
+//!  (any thread)               │ main loop: select { command, accept, io event, timer }│
+//!                             │   └─▶ Speaker::{add_peer, accepted, received, tick…}  │
+//!                             │   ◀── Output::{Connect, Send, Close, Route, Session*} │
+//!                             │ per connection: reader task ──IoEvent──▶ main loop   │
+//!                             │                 writer task ◀──bytes/close── main     │
+//!                             │ Route → routes::plan_route → kernel::Netlink (186)    │
+//!                             └────────── status snapshot (Arc<Mutex>) + JSON file ──┘
+//! ```
+//! Stopping the runtime closes the connections without withdrawing anything and leaves the
+//! kernel routes in place (BIRD's `persist`): peers with graceful restart keep forwarding to
+//! this node while it restarts; a restarted runtime sweeps routes it did not re-learn after
+//! `stale_sweep`.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use calico_bgp::fsm::State;
+use calico_bgp::speaker::{
+    ConnId, LocalRoute, Output, PeerConfig, PeerStatus, Speaker, SpeakerConfig,
+};
+use ipnet::IpNet;
+use nix::sched::{CloneFlags, setns};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::mpsc;
+
+use crate::kernel::{BGP_ROUTE_PROTOCOL, Netlink, RouteTable};
+use crate::routes::{LocalSubnet, PoolRouting, RoutePlan, plan_route};
+use crate::status::{self, PeerRow, StatusFile};
+
+/// How the runtime is set up.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    pub speaker: SpeakerConfig,
+    pub peers: Vec<PeerConfig>,
+    /// Prefixes to originate from the start.
+    pub originate: Vec<IpNet>,
+    /// Listening address (Calico: port 179, or `listenPort`).
+    pub listen: SocketAddr,
+    /// Source address of outgoing connections (Calico: `source address <node IP>`).
+    pub source: Option<IpAddr>,
+    /// Run in this network namespace (`/run/netns/NAME`); `None`: the caller's.
+    pub netns: Option<PathBuf>,
+    /// Install best routes in the kernel.
+    pub install_routes: bool,
+    pub route_protocol: u8,
+    pub pools: Vec<PoolRouting>,
+    /// This node's subnets; `None`: the kernel's addresses at start.
+    pub local_subnets: Option<Vec<LocalSubnet>>,
+    /// Where to write the peer table (`calicoctl node status`).
+    pub status_file: Option<PathBuf>,
+    /// After a start, our kernel routes not re-learned within this time are removed.
+    pub stale_sweep: Duration,
+}
+
+impl RuntimeConfig {
+    pub fn new(speaker: SpeakerConfig) -> Self {
+        Self {
+            speaker,
+            peers: Vec::new(),
+            originate: Vec::new(),
+            listen: SocketAddr::from(([0, 0, 0, 0], 179)),
+            source: None,
+            netns: None,
+            install_routes: true,
+            route_protocol: BGP_ROUTE_PROTOCOL,
+            pools: Vec::new(),
+            local_subnets: None,
+            status_file: None,
+            stale_sweep: Duration::from_secs(120),
+        }
+    }
+}
+
+/// A runtime failure at start.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("entering network namespace {path}: {detail}")]
+    Netns { path: String, detail: String },
+    #[error("listening on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("starting the speaker thread: {0}")]
+    Thread(String),
+    #[error(transparent)]
+    Kernel(#[from] crate::kernel::KernelError),
+    #[error("peer {peer}: TCP MD5 passwords are not supported yet (TCP_MD5SIG needs calico-linux)")]
+    Md5Unsupported { peer: IpAddr },
+}
+
+enum Command {
+    AddPeer(PeerConfig),
+    RemovePeer(IpAddr),
+    Originate(IpNet),
+    Withdraw(IpNet),
+    Stop,
+}
+
+enum IoEvent {
+    Connected(ConnId, TcpStream),
+    ConnectFailed(ConnId),
+    Data(ConnId, Vec<u8>),
+    Closed(ConnId),
+}
+
+enum Write {
+    Bytes(Vec<u8>),
+    Close,
+}
+
+/// Handle on a running speaker; dropping it stops the runtime (connections closed, kernel
+/// routes kept).
+#[derive(Debug)]
+pub struct SpeakerHandle {
+    tx: mpsc::UnboundedSender<Command>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    status: Arc<Mutex<Vec<PeerRow>>>,
+}
+
+impl SpeakerHandle {
+    /// Start the runtime; returns once it listens (or failed to).
+    pub fn spawn(cfg: RuntimeConfig) -> Result<Self, RuntimeError> {
+        if let Some(p) = cfg.peers.iter().find(|p| p.password.is_some()) {
+            return Err(RuntimeError::Md5Unsupported { peer: p.address });
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let status = Arc::new(Mutex::new(Vec::new()));
+        let st = status.clone();
+        let thread = std::thread::Builder::new()
+            .name("bgp-speaker".into())
+            .spawn(move || {
+                if let Some(p) = &cfg.netns {
+                    let r = File::open(p).map_err(|e| e.to_string()).and_then(|f| {
+                        setns(f, CloneFlags::CLONE_NEWNET).map_err(|e| e.to_string())
+                    });
+                    if let Err(detail) = r {
+                        let _ = ready_tx.send(Err(RuntimeError::Netns {
+                            path: p.display().to_string(),
+                            detail,
+                        }));
+                        return;
+                    }
+                }
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_io()
+                    .enable_time()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(RuntimeError::Thread(e.to_string())));
+                        return;
+                    }
+                };
+                rt.block_on(run(cfg, rx, ready_tx, st));
+            })
+            .map_err(|e| RuntimeError::Thread(e.to_string()))?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(Self {
+                tx,
+                thread: Some(thread),
+                status,
+            }),
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                Err(e)
+            }
+            Err(_) => {
+                let _ = thread.join();
+                Err(RuntimeError::Thread(
+                    "the speaker thread ended at start".into(),
+                ))
+            }
+        }
+    }
+
+    pub fn add_peer(&self, p: PeerConfig) {
+        let _ = self.tx.send(Command::AddPeer(p));
+    }
+    pub fn remove_peer(&self, addr: IpAddr) {
+        let _ = self.tx.send(Command::RemovePeer(addr));
+    }
+    pub fn originate(&self, prefix: IpNet) {
+        let _ = self.tx.send(Command::Originate(prefix));
+    }
+    pub fn withdraw(&self, prefix: IpNet) {
+        let _ = self.tx.send(Command::Withdraw(prefix));
+    }
+    /// The peer table as of the last event.
+    pub fn status(&self) -> Vec<PeerRow> {
+        self.status.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+    /// Whether the runtime thread still runs.
+    pub fn is_running(&self) -> bool {
+        self.thread.as_ref().is_some_and(|t| !t.is_finished())
+    }
+    /// Stop and wait for the thread.
+    pub fn stop(mut self) {
+        self.stop_inner();
+    }
+    fn stop_inner(&mut self) {
+        let _ = self.tx.send(Command::Stop);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for SpeakerHandle {
+    fn drop(&mut self) {
+        self.stop_inner();
+    }
+}
+
+struct Loop {
+    speaker: Speaker,
+    start: Instant,
+    io_tx: mpsc::UnboundedSender<IoEvent>,
+    writers: HashMap<ConnId, mpsc::UnboundedSender<Write>>,
+    readers: HashMap<ConnId, tokio::task::JoinHandle<()>>,
+    table: Option<Netlink>,
+    pools: Vec<PoolRouting>,
+    local: Vec<LocalSubnet>,
+    source: Option<IpAddr>,
+    installed: HashSet<IpNet>,
+    stale: HashSet<IpNet>,
+    status: Arc<Mutex<Vec<PeerRow>>>,
+    status_file: Option<PathBuf>,
+    last_rows: Vec<PeerRow>,
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// A `calicoctl node status` row from the speaker's status; `now` is the speaker clock.
+pub fn row(p: &PeerStatus, now: Duration, unix_now: u64) -> PeerRow {
+    let ago = now.saturating_sub(p.since).as_secs();
+    PeerRow {
+        address: p.address.to_string(),
+        peer_type: p.description.clone(),
+        state: match p.state {
+            State::Established => "up",
+            State::Idle => "start",
+            _ => "start",
+        }
+        .into(),
+        since: status::clock(unix_now.saturating_sub(ago)),
+        info: p.info.clone(),
+    }
+}
+
+impl Loop {
+    fn now(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    async fn drain(&mut self) {
+        while let Some(o) = self.speaker.poll_output() {
+            match o {
+                Output::Connect { conn, peer, port } => {
+                    let tx = self.io_tx.clone();
+                    let source = self.source;
+                    tokio::spawn(async move {
+                        let r = tokio::time::timeout(
+                            Duration::from_secs(5),
+                            connect(SocketAddr::new(peer, port), source),
+                        )
+                        .await;
+                        let _ = tx.send(match r {
+                            Ok(Ok(s)) => IoEvent::Connected(conn, s),
+                            _ => IoEvent::ConnectFailed(conn),
+                        });
+                    });
+                }
+                Output::Send { conn, bytes } => {
+                    if let Some(w) = self.writers.get(&conn) {
+                        let _ = w.send(Write::Bytes(bytes));
+                    }
+                }
+                Output::Close { conn } => {
+                    if let Some(w) = self.writers.remove(&conn) {
+                        let _ = w.send(Write::Close);
+                    }
+                    if let Some(r) = self.readers.remove(&conn) {
+                        r.abort();
+                    }
+                }
+                Output::Route { prefix, route } => {
+                    self.route(prefix, route.map(|r| r.next_hop)).await
+                }
+                Output::SessionUp { .. } | Output::SessionDown { .. } => {}
+            }
+        }
+        self.publish();
+    }
+
+    async fn route(&mut self, prefix: IpNet, next_hop: Option<IpAddr>) {
+        self.stale.remove(&prefix);
+        let Some(t) = self.table.as_mut() else {
+            return;
+        };
+        let plan = next_hop.map(|nh| plan_route(prefix, nh, &self.pools, &self.local));
+        match plan {
+            Some(RoutePlan::Install(spec)) => match t.replace(&spec).await {
+                Ok(()) => {
+                    self.installed.insert(prefix);
+                }
+                Err(e) => eprintln!("bgp: {e}"),
+            },
+            Some(RoutePlan::Unreachable { next_hop }) => {
+                eprintln!("bgp: route {prefix} via {next_hop}: next hop on no local subnet");
+                if self.installed.remove(&prefix) {
+                    let _ = t.delete(prefix).await;
+                }
+            }
+            Some(RoutePlan::DataplaneOwned) | None => {
+                if self.installed.remove(&prefix)
+                    && let Err(e) = t.delete(prefix).await
+                {
+                    eprintln!("bgp: {e}");
+                }
+            }
+        }
+    }
+
+    fn publish(&mut self) {
+        let now = self.now();
+        let unix = unix_now();
+        let rows: Vec<PeerRow> = self
+            .speaker
+            .peer_status()
+            .iter()
+            .map(|p| row(p, now, unix))
+            .collect();
+        // "since" moves with the wall clock only through rounding: compare without it.
+        let key = |r: &[PeerRow]| -> Vec<(String, String, String)> {
+            r.iter()
+                .map(|x| (x.address.clone(), x.state.clone(), x.info.clone()))
+                .collect()
+        };
+        if key(&rows) == key(&self.last_rows) {
+            return;
+        }
+        if let Ok(mut s) = self.status.lock() {
+            *s = rows.clone();
+        }
+        if let Some(p) = &self.status_file
+            && let Err(e) = status::write(
+                p,
+                &StatusFile {
+                    peers: rows.clone(),
+                },
+            )
+        {
+            eprintln!("bgp: {e}");
+        }
+        self.last_rows = rows;
+    }
+
+    fn register(&mut self, conn: ConnId, stream: TcpStream) {
+        let (mut rd, mut wr) = stream.into_split();
+        let (wtx, mut wrx) = mpsc::unbounded_channel::<Write>();
+        tokio::spawn(async move {
+            while let Some(w) = wrx.recv().await {
+                match w {
+                    Write::Bytes(b) => {
+                        if wr.write_all(&b).await.is_err() {
+                            break;
+                        }
+                    }
+                    Write::Close => break,
+                }
+            }
+            let _ = wr.shutdown().await;
+        });
+        let tx = self.io_tx.clone();
+        let reader = tokio::spawn(async move {
+            let mut buf = vec![0u8; 65536];
+            loop {
+                match rd.read(&mut buf).await {
+                    Ok(0) | Err(_) => {
+                        let _ = tx.send(IoEvent::Closed(conn));
+                        return;
+                    }
+                    Ok(n) => {
+                        if tx.send(IoEvent::Data(conn, buf[..n].to_vec())).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        });
+        self.writers.insert(conn, wtx);
+        self.readers.insert(conn, reader);
+    }
+
+    async fn io(&mut self, ev: IoEvent) {
+        let now = self.now();
+        match ev {
+            IoEvent::Connected(conn, stream) => {
+                let local = stream.local_addr().map(|a| a.ip());
+                match local {
+                    Ok(l) => {
+                        self.register(conn, stream);
+                        self.speaker.connected(conn, l, now);
+                    }
+                    Err(_) => self.speaker.connect_failed(conn, now),
+                }
+            }
+            IoEvent::ConnectFailed(conn) => self.speaker.connect_failed(conn, now),
+            IoEvent::Data(conn, bytes) => {
+                if self.writers.contains_key(&conn) {
+                    self.speaker.received(conn, &bytes, now);
+                }
+            }
+            IoEvent::Closed(conn) => {
+                if self.writers.remove(&conn).is_some() {
+                    self.readers.remove(&conn);
+                    self.speaker.closed(conn, now);
+                }
+            }
+        }
+        self.drain().await;
+    }
+
+    async fn accept(&mut self, stream: TcpStream, peer: SocketAddr) {
+        let now = self.now();
+        let Ok(local) = stream.local_addr() else {
+            return;
+        };
+        let _ = stream.set_nodelay(true);
+        if let Some(conn) = self.speaker.accepted(peer.ip(), local.ip(), now) {
+            self.register(conn, stream);
+        }
+        self.drain().await;
+    }
+
+    async fn command(&mut self, c: Command) {
+        let now = self.now();
+        match c {
+            Command::AddPeer(p) => self.speaker.add_peer(p, now),
+            Command::RemovePeer(a) => self.speaker.remove_peer(a, now),
+            Command::Originate(p) => self.speaker.originate(p, LocalRoute::default(), now),
+            Command::Withdraw(p) => self.speaker.withdraw(p, now),
+            Command::Stop => {}
+        }
+        self.drain().await;
+    }
+
+    async fn sweep(&mut self) {
+        let stale: Vec<IpNet> = self.stale.drain().collect();
+        if let Some(t) = self.table.as_mut() {
+            for p in stale {
+                if let Err(e) = t.delete(p).await {
+                    eprintln!("bgp: {e}");
+                }
+            }
+        }
+    }
+}
+
+async fn connect(to: SocketAddr, source: Option<IpAddr>) -> std::io::Result<TcpStream> {
+    let sock = if to.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    if let Some(s) = source.filter(|s| s.is_ipv4() == to.is_ipv4()) {
+        sock.bind(SocketAddr::new(s, 0))?;
+    }
+    let s = sock.connect(to).await?;
+    s.set_nodelay(true)?;
+    Ok(s)
+}
+
+async fn run(
+    cfg: RuntimeConfig,
+    mut rx: mpsc::UnboundedReceiver<Command>,
+    ready: std::sync::mpsc::Sender<Result<(), RuntimeError>>,
+    status: Arc<Mutex<Vec<PeerRow>>>,
+) {
+    let listener = match bind(cfg.listen) {
+        Ok(l) => l,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    let mut table = None;
+    let mut local = cfg.local_subnets.clone().unwrap_or_default();
+    let mut stale = HashSet::new();
+    if cfg.install_routes || cfg.local_subnets.is_none() {
+        match Netlink::open(cfg.route_protocol) {
+            Ok(mut t) => {
+                if cfg.local_subnets.is_none() {
+                    match t.local_subnets().await {
+                        Ok(l) => local = l,
+                        Err(e) => {
+                            let _ = ready.send(Err(e.into()));
+                            return;
+                        }
+                    }
+                }
+                if cfg.install_routes {
+                    if let Ok(existing) = t.list().await {
+                        stale = existing.into_iter().map(|r| r.dst).collect();
+                    }
+                    table = Some(t);
+                }
+            }
+            Err(e) => {
+                let _ = ready.send(Err(e.into()));
+                return;
+            }
+        }
+    }
+    let (io_tx, mut io_rx) = mpsc::unbounded_channel();
+    let mut lp = Loop {
+        speaker: Speaker::new(cfg.speaker.clone()),
+        start: Instant::now(),
+        io_tx,
+        writers: HashMap::new(),
+        readers: HashMap::new(),
+        installed: stale.clone(),
+        table,
+        pools: cfg.pools.clone(),
+        local,
+        source: cfg.source,
+        stale,
+        status,
+        status_file: cfg.status_file.clone(),
+        last_rows: vec![PeerRow {
+            address: String::new(),
+            peer_type: String::new(),
+            state: String::new(),
+            since: String::new(),
+            info: String::new(),
+        }],
+    };
+    let _ = ready.send(Ok(()));
+    let now = lp.now();
+    for p in &cfg.originate {
+        lp.speaker.originate(*p, LocalRoute::default(), now);
+    }
+    for p in cfg.peers.clone() {
+        lp.speaker.add_peer(p, now);
+    }
+    lp.drain().await;
+    let sweep_at = tokio::time::Instant::now() + cfg.stale_sweep;
+    let mut swept = false;
+    loop {
+        let deadline = lp
+            .speaker
+            .next_deadline()
+            .map(|d| tokio::time::Instant::from_std(lp.start + d))
+            .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600));
+        tokio::select! {
+            c = rx.recv() => match c {
+                None | Some(Command::Stop) => break,
+                Some(c) => lp.command(c).await,
+            },
+            Some(ev) = io_rx.recv() => lp.io(ev).await,
+            a = listener.accept() => {
+                if let Ok((s, peer)) = a {
+                    lp.accept(s, peer).await;
+                }
+            }
+            _ = tokio::time::sleep_until(deadline) => {
+                let now = lp.now();
+                lp.speaker.tick(now);
+                lp.drain().await;
+            }
+            _ = tokio::time::sleep_until(sweep_at), if !swept => {
+                swept = true;
+                lp.sweep().await;
+            }
+        }
+    }
+    // Stop: close the connections (peers doing graceful restart keep our routes), keep the
+    // kernel routes.
+    for (_, w) in lp.writers.drain() {
+        let _ = w.send(Write::Close);
+    }
+    for (_, r) in lp.readers.drain() {
+        r.abort();
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+}
+
+fn bind(addr: SocketAddr) -> Result<TcpListener, RuntimeError> {
+    let err = |source| RuntimeError::Listen { addr, source };
+    let sock = if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .map_err(err)?;
+    sock.set_reuseaddr(true).map_err(err)?;
+    sock.bind(addr).map_err(err)?;
+    sock.listen(128).map_err(err)
+}
