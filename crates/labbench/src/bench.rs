@@ -541,9 +541,11 @@ fn sweep(r: &mut Report, o: &Options, c: &Sweep) -> Result<()> {
         } else if Some(&n) == o.sizes.last() {
             let pid = c.lab.node_pid(1)?;
             let (rss, hwm) = memory_kb(pid)?;
+            let st = c.lab.state()?;
             mem_rows.push(format!(
-                "| {} real pods on node 1 | {n} | {n} | {:.1} | {:.1} |",
-                c.lab.state()?.pods.iter().filter(|p| p.node == 1).count(),
+                "| {} real pods on node 1 | {n} | {} | {:.1} | {:.1} |",
+                st.pods.iter().filter(|p| p.node == 1).count(),
+                n - 1 + st.pods.len(),
                 rss as f64 / 1024.0,
                 hwm as f64 / 1024.0
             ));
