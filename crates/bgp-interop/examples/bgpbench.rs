@@ -7,7 +7,8 @@
 //! Sender and receiver are the harness' raw peers: the sender writes N /26 routes packed into
 //! 4 KiB UPDATEs as fast as TCP takes them, the receiver decodes every UPDATE and timestamps
 //! the moment it holds all N (and, after the withdrawal, none). The DUT is BIRD 2, FRR bgpd or
-//! GoBGP (calico-rs once its speaker runs), kernel installation off for all (FRR runs without
+//! GoBGP or calico-rs (calico-bgp driven by calico-bgp-io, in a child process of this
+//! program so that its RSS is its own), kernel installation off for all (FRR runs without
 //! zebra, GoBGP has no FIB), default timers otherwise.
 //!
 //! Figures: session establishment (TCP connect → KEEPALIVE), convergence (first UPDATE written
@@ -15,7 +16,7 @@
 //! receiver), DUT RSS growth per route. Medians over `--reps` runs, DUTs interleaved.
 //!
 //! `cargo run --release -p calico-bgp-interop --example bgpbench -- [--sizes 1000,10000,100000]
-//!  [--reps 3] [--duts bird,frr,gobgp]` (root; namespaces only).
+//!  [--reps 3] [--duts bird,frr,gobgp,calico]` (root; namespaces only).
 
 use std::collections::HashSet;
 use std::net::Ipv4Addr;
@@ -24,8 +25,10 @@ use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use calico_bgp::speaker::{PeerConfig as CalicoPeer, SpeakerConfig};
 use calico_bgp_interop::msg::{self, UPDATE};
 use calico_bgp_interop::{Daemon, Kind, Lab, Neighbor, PeerConfig, RawPeer};
+use calico_bgp_io::runtime::{RuntimeConfig, SpeakerHandle};
 use ipnet::Ipv4Net;
 
 const SENDER_AS: u32 = 65001;
@@ -34,6 +37,111 @@ const RECEIVER_AS: u32 = 65003;
 const HOLD: u16 = 90;
 const T: Duration = Duration::from_secs(20);
 const PHASE_LIMIT: Duration = Duration::from_secs(300);
+
+/// A device under test.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dut {
+    Daemon(Kind),
+    /// calico-bgp + calico-bgp-io, in a child process of this program (so its RSS is its own).
+    Calico,
+}
+
+impl Dut {
+    fn name(self) -> &'static str {
+        match self {
+            Dut::Daemon(k) => k.name(),
+            Dut::Calico => "calico-rs",
+        }
+    }
+}
+
+/// A running DUT.
+enum Running {
+    Daemon(Daemon),
+    Calico(std::process::Child),
+}
+
+impl Running {
+    fn rss_kib(&self) -> anyhow::Result<u64> {
+        match self {
+            Running::Daemon(d) => Ok(d.rss_kib()?),
+            Running::Calico(c) => {
+                let s = std::fs::read_to_string(format!("/proc/{}/status", c.id()))?;
+                s.lines()
+                    .find_map(|l| l.strip_prefix("VmRSS:"))
+                    .and_then(|v| v.split_whitespace().next())
+                    .and_then(|v| v.parse().ok())
+                    .context("VmRSS of the calico-rs DUT")
+            }
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Running::Calico(c) = self {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Child mode: run calico-rs' speaker as the DUT until stdin closes.
+fn serve_calico(args: &[String]) -> anyhow::Result<()> {
+    let [ns, addr] = args else {
+        bail!("--serve-calico NETNS_PATH ADDRESS");
+    };
+    let addr: Ipv4Addr = addr.parse().context("DUT address")?;
+    let mut sc = SpeakerConfig::new(DUT_AS, addr);
+    sc.graceful_restart = None;
+    let mut rc = RuntimeConfig::new(sc);
+    for (i, asn) in [(1u8, SENDER_AS), (3, RECEIVER_AS)] {
+        let o = addr.octets();
+        let mut p = CalicoPeer::new(Ipv4Addr::new(o[0], o[1], o[2], i).into(), asn);
+        p.passive = true;
+        p.hold_time = HOLD;
+        rc.peers.push(p);
+    }
+    rc.netns = Some(ns.into());
+    rc.install_routes = false;
+    rc.local_subnets = Some(Vec::new());
+    let h = SpeakerHandle::spawn(rc)?;
+    println!("ready");
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
+    h.stop();
+    Ok(())
+}
+
+fn start_dut(
+    dut: Dut,
+    node: &calico_bgp_interop::Node,
+    cfg: PeerConfig,
+) -> anyhow::Result<Running> {
+    match dut {
+        Dut::Daemon(k) => Ok(Running::Daemon(Daemon::start(k, node, cfg)?)),
+        Dut::Calico => {
+            use std::io::BufRead;
+            let mut c = std::process::Command::new(std::env::current_exe()?)
+                .args([
+                    "--serve-calico",
+                    &node.path().display().to_string(),
+                    &node.addr().to_string(),
+                ])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()?;
+            let out = c.stdout.take().context("child stdout")?;
+            let mut line = String::new();
+            std::io::BufReader::new(out).read_line(&mut line)?;
+            if line.trim() != "ready" {
+                let _ = c.kill();
+                bail!("calico-rs DUT did not start");
+            }
+            Ok(Running::Calico(c))
+        }
+    }
+}
 
 struct Run {
     establish: Duration,
@@ -53,7 +161,7 @@ fn routes(n: usize) -> Vec<Ipv4Net> {
         .collect()
 }
 
-fn one(kind: Kind, n: usize) -> anyhow::Result<Run> {
+fn one(kind: Dut, n: usize) -> anyhow::Result<Run> {
     let mut lab = Lab::new()?;
     let (s, d, r) = (lab.add_node()?, lab.add_node()?, lab.add_node()?);
     let (ns, nd, nr) = (lab.node(s), lab.node(d), lab.node(r));
@@ -62,7 +170,7 @@ fn one(kind: Kind, n: usize) -> anyhow::Result<Run> {
         .neighbor(Neighbor::new(nr.addr(), RECEIVER_AS).passive());
     cfg.kernel = false;
     cfg.hold_time = HOLD;
-    let dut = Daemon::start(kind, nd, cfg)?;
+    let dut = start_dut(kind, nd, cfg)?;
 
     // Receiver first, so it is Established before any route exists.
     let t0 = Instant::now();
@@ -177,8 +285,17 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn main() -> anyhow::Result<()> {
     let mut sizes = vec![1000, 10_000, 100_000];
     let mut reps = 3;
-    let mut duts = Kind::ALL.to_vec();
-    let mut args = std::env::args().skip(1);
+    let mut duts = vec![
+        Dut::Daemon(Kind::Bird),
+        Dut::Daemon(Kind::Frr),
+        Dut::Daemon(Kind::Gobgp),
+        Dut::Calico,
+    ];
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    if all.first().map(String::as_str) == Some("--serve-calico") {
+        return serve_calico(&all[1..]);
+    }
+    let mut args = all.into_iter();
     while let Some(a) = args.next() {
         let v = args.next().with_context(|| format!("{a} needs a value"))?;
         match a.as_str() {
@@ -196,10 +313,11 @@ fn main() -> anyhow::Result<()> {
                 duts = v
                     .split(',')
                     .map(|x| match x {
-                        "bird" => Ok(Kind::Bird),
-                        "frr" => Ok(Kind::Frr),
-                        "gobgp" => Ok(Kind::Gobgp),
-                        o => bail!("--duts: {o:?} is not bird, frr or gobgp"),
+                        "bird" => Ok(Dut::Daemon(Kind::Bird)),
+                        "frr" => Ok(Dut::Daemon(Kind::Frr)),
+                        "gobgp" => Ok(Dut::Daemon(Kind::Gobgp)),
+                        "calico" => Ok(Dut::Calico),
+                        o => bail!("--duts: {o:?} is not bird, frr, gobgp or calico"),
                     })
                     .collect::<anyhow::Result<_>>()?;
             }
@@ -211,7 +329,7 @@ fn main() -> anyhow::Result<()> {
     );
     println!("|---|---|---|---|---|---|---|");
     for &n in &sizes {
-        let mut res: Vec<(Kind, Vec<Run>)> = duts.iter().map(|k| (*k, Vec::new())).collect();
+        let mut res: Vec<(Dut, Vec<Run>)> = duts.iter().map(|k| (*k, Vec::new())).collect();
         for _ in 0..reps {
             for (k, runs) in res.iter_mut() {
                 match one(*k, n) {
@@ -223,7 +341,7 @@ fn main() -> anyhow::Result<()> {
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         let bird = res
             .iter()
-            .find(|(k, _)| *k == Kind::Bird)
+            .find(|(k, _)| *k == Dut::Daemon(Kind::Bird))
             .map(|(_, r)| median(r.iter().map(|x| ms(x.converge)).collect()));
         for (k, runs) in &res {
             let c = median(runs.iter().map(|x| ms(x.converge)).collect());
