@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 
 use crate::floor::{Floor, IptLayout, fake_peer_ip};
-use crate::lab::{self, Lab, Prober, memory_kb};
+use crate::lab::{self, Lab, Prober, cpu_seconds, memory_kb};
 use crate::pingpong::Sample;
 use crate::resources::{self as res, FLIP_PORT, IPERF_PORT, NS, PP_PORT};
 use crate::stats::{median, percentile, range};
@@ -135,6 +135,21 @@ pub fn run(o: &Options) -> Result<()> {
         load()
     ));
 
+    for b in ["calico-node", "calico-lab", "calicoctl", "calico"] {
+        let p = lab::bin(b)?;
+        let m = std::fs::metadata(&p)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let when =
+            crate::sys::run(&["date", "-u", "-d", &format!("@{m}"), "+%F %T"]).unwrap_or_default();
+        r.line(&format!("binary {} built {} UTC", p.display(), when.trim()));
+    }
+    if let Ok(head) = crate::sys::run(&["git", "log", "-1", "--format=%h %ci"]) {
+        r.line(&format!("git HEAD {}", head.trim()));
+    }
     let t = Instant::now();
     let floor = Floor::new(&format!("lbf{pid}-"))?;
     eprintln!("floor namespaces made in {:.0} ms", ms(t.elapsed()));
@@ -470,7 +485,10 @@ fn sweep(r: &mut Report, o: &Options, c: &Sweep) -> Result<()> {
             ms(nft_t),
         ));
 
-        // Request/response, systems interleaved.
+        // Request/response, systems interleaved; calico-node's CPU use meanwhile.
+        let node_pid = c.lab.node_pid(1)?;
+        let cpu0 = cpu_seconds(node_pid)?;
+        let wall0 = Instant::now();
         let mut rr: Vec<Vec<Sample>> = vec![Vec::new(); 4];
         let mut crr: Vec<Vec<Sample>> = vec![Vec::new(); 4];
         for rep in 0..o.rr_reps {
@@ -508,6 +526,7 @@ fn sweep(r: &mut Report, o: &Options, c: &Sweep) -> Result<()> {
             }
         }
         c.floor.clear_iptables()?;
+        let node_cpu = (cpu_seconds(node_pid)? - cpu0) / wall0.elapsed().as_secs_f64();
         let med =
             |v: &[Sample], f: fn(&Sample) -> f64| median(&v.iter().map(f).collect::<Vec<_>>());
         let p50 = |s: &Sample| s.p50_us;
@@ -515,7 +534,7 @@ fn sweep(r: &mut Report, o: &Options, c: &Sweep) -> Result<()> {
         let fl = med(&rr[0], p50);
         let flc = med(&crr[0], p50);
         rows_rr.push(format!(
-            "| {n} | {:.1} / {:.1} | {:.1} / {:.1} ({:.2}×) | {:.1} / {:.1} ({:.2}×) | {:.1} / {:.1} ({:.2}×) | {:.1} | {:.1} ({:.2}×) | {:.1} ({:.2}×) | {:.1} ({:.2}×) |",
+            "| {n} | {:.1} / {:.1} | {:.1} / {:.1} ({:.2}×) | {:.1} / {:.1} ({:.2}×) | {:.1} / {:.1} ({:.2}×) | {:.1} | {:.1} ({:.2}×) | {:.1} ({:.2}×) | {:.1} ({:.2}×) | {:.0} |",
             fl,
             med(&rr[0], p99),
             med(&rr[1], p50),
@@ -534,6 +553,7 @@ fn sweep(r: &mut Report, o: &Options, c: &Sweep) -> Result<()> {
             med(&crr[2], p50) / flc,
             med(&crr[3], p50),
             med(&crr[3], p50) / flc,
+            node_cpu * 1000.0,
         ));
 
         if n == o.mem_at {
@@ -565,8 +585,8 @@ fn sweep(r: &mut Report, o: &Options, c: &Sweep) -> Result<()> {
          before them, \"no ct\" lets every request packet walk them. Ratios are to the floor (same namespaces, no rules) of the same N.\n",
         o.rr_ms, o.rr_reps
     ));
-    r.line("| N | floor RR p50 / p99 µs | calico-rs RR p50 / p99 | iptables ct first RR | iptables no ct RR | floor CRR p50 µs | calico-rs CRR p50 | iptables ct first CRR | iptables no ct CRR |");
-    r.line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    r.line("| N | floor RR p50 / p99 µs | calico-rs RR p50 / p99 | iptables ct first RR | iptables no ct RR | floor CRR p50 µs | calico-rs CRR p50 | iptables ct first CRR | iptables no ct CRR | calico-node 1 CPU meanwhile, millicores |");
+    r.line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for row in &rows_rr {
         r.line(row);
     }
