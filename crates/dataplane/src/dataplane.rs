@@ -151,6 +151,26 @@ impl Dataplane {
         }
     }
 
+    /// Like [`Dataplane::fold`], taking the messages (their payloads move into the desired
+    /// state instead of being copied: the agent's way, so a batch is never held twice).
+    pub fn fold_owned(&mut self, msgs: Vec<DataplaneMessage>) {
+        for m in msgs {
+            self.dirty.note(&m);
+            let t = self.state.fold_owned(m);
+            if t.in_sync {
+                self.rules = None;
+                self.net_state = None;
+            }
+            self.pending |= t;
+        }
+    }
+
+    /// [`Dataplane::apply`] taking the messages (see [`Dataplane::fold_owned`]).
+    pub fn apply_owned(&mut self, msgs: Vec<DataplaneMessage>) -> Result<ApplyStats> {
+        self.fold_owned(msgs);
+        self.flush()
+    }
+
     /// Fold `msgs` in and, once in sync, program the changes: one nft transaction, then
     /// netlink. On an nft failure the previous ruleset stays (nft is atomic) and the next
     /// flush replaces the whole table.
@@ -192,7 +212,7 @@ impl Dataplane {
             if let Some(s) = script {
                 stats.nft_transactions = 1;
                 stats.nft_script_bytes = s.len();
-                if let Err(e) = self.nft.run(&s) {
+                if let Err(e) = self.nft.run(s) {
                     self.rules = None;
                     return Err(e);
                 }

@@ -22,8 +22,9 @@ pub struct Counter {
 
 /// What the dataplane needs from nftables; [`NftCli`] is the real one.
 pub trait NftBackend: Send {
-    /// Run one script as one transaction.
-    fn run(&mut self, script: &str) -> Result<()>;
+    /// Run one script as one transaction. The script is handed over (it can be megabytes
+    /// on a full replace; the real backend moves it to the namespace thread without a copy).
+    fn run(&mut self, script: String) -> Result<()>;
     /// `nft -j -t list table inet TABLE` (set elements left out).
     fn list_json(&self, table: &str) -> Result<String>;
 }
@@ -75,9 +76,8 @@ fn run_nft(
 }
 
 impl NftBackend for NftCli {
-    fn run(&mut self, script: &str) -> Result<()> {
+    fn run(&mut self, script: String) -> Result<()> {
         let nft = self.nft.clone();
-        let script = script.to_string();
         let (ok, _, stderr) = self
             .thread
             .run(move || run_nft(nft, vec!["-f".into(), "-".into()], Some(script)))??;

@@ -46,6 +46,37 @@ pub struct Touched {
 impl DesiredState {
     /// Fold one message in. A delta for an unknown set creates it as a `Net` set (the calc
     /// graph never does that; being lenient keeps the dataplane fail-safe).
+    /// Like [`DesiredState::fold`], but takes the message and moves its payload in (no copy
+    /// of a policy's rules, an endpoint or a set's members).
+    pub fn fold_owned(&mut self, msg: DataplaneMessage) -> Touched {
+        let mut t = Touched::default();
+        match msg {
+            DataplaneMessage::IpSetUpdate {
+                id,
+                set_type,
+                members,
+            } => {
+                self.ip_sets.insert(id, IpSet { set_type, members });
+                t.rules = true;
+            }
+            DataplaneMessage::ActivePolicyUpdate { id, rules } => {
+                self.policies.insert(id, rules);
+                t.rules = true;
+            }
+            DataplaneMessage::ActiveProfileUpdate { id, rules } => {
+                self.profiles.insert(id, rules);
+                t.rules = true;
+            }
+            DataplaneMessage::WorkloadEndpointUpdate { id, endpoint } => {
+                self.endpoints.insert(id, endpoint);
+                t.rules = true;
+                t.net = true;
+            }
+            other => return self.fold(&other),
+        }
+        t
+    }
+
     pub fn fold(&mut self, msg: &DataplaneMessage) -> Touched {
         let mut t = Touched::default();
         match msg {

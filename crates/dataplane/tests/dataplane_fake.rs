@@ -23,7 +23,7 @@ struct Rec {
 }
 
 impl NftBackend for Rec {
-    fn run(&mut self, script: &str) -> calico_dataplane::Result<()> {
+    fn run(&mut self, script: String) -> calico_dataplane::Result<()> {
         let mut f = self.fail_next_nft.lock().expect("lock");
         if *f {
             *f = false;
@@ -32,7 +32,7 @@ impl NftBackend for Rec {
                 stderr: "injected".into(),
             });
         }
-        self.scripts.lock().expect("lock").push(script.into());
+        self.scripts.lock().expect("lock").push(script);
         Ok(())
     }
     fn list_json(&self, _table: &str) -> calico_dataplane::Result<String> {

@@ -135,3 +135,17 @@ fn incremental_render_equals_full_render() {
         }
     }
 }
+
+#[test]
+fn folding_owned_messages_equals_folding_borrowed_ones() {
+    for seed in 1..=20u64 {
+        let mut g = Lcg(seed);
+        let (mut by_ref, mut owned) = (DesiredState::default(), DesiredState::default());
+        for _ in 0..200 {
+            let m = random_message(&mut g);
+            let t = by_ref.fold(&m);
+            assert_eq!(t, owned.fold_owned(m), "seed {seed}: touched");
+        }
+        assert_eq!(by_ref, owned, "seed {seed}");
+    }
+}

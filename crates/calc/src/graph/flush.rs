@@ -3,12 +3,13 @@
 
 use std::collections::BTreeSet;
 use std::mem::take;
+use std::sync::Arc;
 
 use calico_policy::{EndpointId, PolicyKey};
 use ipnet::IpNet;
 
 use super::{Active, CalcGraph, Owner};
-use crate::messages::{DataplaneMessage, LocalEndpoint};
+use crate::messages::{DataplaneMessage, LocalEndpoint, PolicyRules};
 use crate::network::{self, NetworkState};
 use crate::program::{build_tiers, policy_rules, profile_rules};
 use crate::scan::IpSetDefs;
@@ -35,7 +36,7 @@ impl CalcGraph {
                 pk.clone(),
                 Active {
                     id,
-                    rules,
+                    rules: Arc::new(rules),
                     sets: defs.into_keys().collect(),
                 },
             );
@@ -60,7 +61,7 @@ impl CalcGraph {
                 name.to_string(),
                 Active {
                     id: name.to_string(),
-                    rules,
+                    rules: Arc::new(rules),
                     sets: defs.into_keys().collect(),
                 },
             );
@@ -147,11 +148,13 @@ impl CalcGraph {
                 .map(|a| &a.rules);
             match cur {
                 Some(rules) => {
-                    if self.sent_pols.get(&id) != Some(rules) {
-                        self.sent_pols.insert(id.clone(), rules.clone());
+                    // Always keep the current allocation, so equal rules are held once.
+                    let changed = !same(self.sent_pols.get(&id), rules);
+                    self.sent_pols.insert(id.clone(), Arc::clone(rules));
+                    if changed {
                         out.push(M::ActivePolicyUpdate {
                             id,
-                            rules: rules.clone(),
+                            rules: PolicyRules::clone(rules),
                         });
                     }
                 }
@@ -171,11 +174,12 @@ impl CalcGraph {
         for name in profile_names {
             match self.active_profiles.get(&name).map(|a| &a.rules) {
                 Some(rules) => {
-                    if self.sent_profiles.get(&name) != Some(rules) {
-                        self.sent_profiles.insert(name.clone(), rules.clone());
+                    let changed = !same(self.sent_profiles.get(&name), rules);
+                    self.sent_profiles.insert(name.clone(), Arc::clone(rules));
+                    if changed {
                         out.push(M::ActiveProfileUpdate {
                             id: name,
-                            rules: rules.clone(),
+                            rules: PolicyRules::clone(rules),
                         });
                     }
                 }
@@ -265,4 +269,9 @@ fn diff_network(hostname: &str, old: &NetworkState, new: &NetworkState) -> Vec<D
         }
     }
     out
+}
+
+/// Whether what was sent equals the current rules (the same allocation, or equal contents).
+fn same(sent: Option<&Arc<PolicyRules>>, cur: &Arc<PolicyRules>) -> bool {
+    sent.is_some_and(|s| Arc::ptr_eq(s, cur) || s == cur)
 }

@@ -17,6 +17,7 @@
 //! that pod is involved in, not the cluster.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use calico_api::{IPPool, Node, Resource};
 use calico_policy::{EndpointId, Policy, PolicyKey, ProfileInfo, TierInfo};
@@ -41,6 +42,41 @@ enum Item {
     Net(ResourceKey),
 }
 
+/// What the graph remembers of a stored resource: only its kind's role, so a delete knows what
+/// to undo (everything else lives in the derived indexes; the decoded resource is dropped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stored {
+    Endpoint,
+    NetSet,
+    Policy,
+    Profile,
+    Namespace,
+    Tier,
+    Node,
+    Pool,
+    Other,
+}
+
+impl Stored {
+    fn of(r: &Resource) -> Stored {
+        match r {
+            Resource::WorkloadEndpoint(_) | Resource::HostEndpoint(_) => Stored::Endpoint,
+            Resource::NetworkSet(_) | Resource::GlobalNetworkSet(_) => Stored::NetSet,
+            Resource::NetworkPolicy(_)
+            | Resource::GlobalNetworkPolicy(_)
+            | Resource::KubernetesNetworkPolicy(_)
+            | Resource::StagedNetworkPolicy(_)
+            | Resource::StagedGlobalNetworkPolicy(_) => Stored::Policy,
+            Resource::Profile(_) => Stored::Profile,
+            Resource::Namespace(_) => Stored::Namespace,
+            Resource::Tier(_) => Stored::Tier,
+            Resource::Node(_) => Stored::Node,
+            Resource::IPPool(_) => Stored::Pool,
+            _ => Stored::Other,
+        }
+    }
+}
+
 /// Who uses an IP set.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Owner {
@@ -52,7 +88,8 @@ enum Owner {
 #[derive(Clone, Debug)]
 struct Active<I> {
     id: I,
-    rules: PolicyRules,
+    /// Shared with `sent_pols`/`sent_profiles` once sent (one copy of the rules, not two).
+    rules: Arc<PolicyRules>,
     sets: BTreeSet<IpSetId>,
 }
 
@@ -111,7 +148,7 @@ impl SetState {
 #[derive(Debug)]
 pub struct CalcGraph {
     hostname: String,
-    resources: BTreeMap<ResourceKey, Resource>,
+    resources: BTreeMap<ResourceKey, Stored>,
     blocks: BTreeMap<IpNet, BlockInfo>,
 
     eps: BTreeMap<EndpointId, EpData>,
@@ -146,8 +183,8 @@ pub struct CalcGraph {
     pending_release: Vec<(Owner, IpSetId)>,
 
     sent_sets: BTreeSet<IpSetId>,
-    sent_pols: BTreeMap<PolicyId, PolicyRules>,
-    sent_profiles: BTreeMap<String, PolicyRules>,
+    sent_pols: BTreeMap<PolicyId, Arc<PolicyRules>>,
+    sent_profiles: BTreeMap<String, Arc<PolicyRules>>,
     sent_eps: BTreeMap<EndpointId, LocalEndpoint>,
     sent_net: NetworkState,
     in_sync_requested: bool,
@@ -202,9 +239,10 @@ impl CalcGraph {
         &self.hostname
     }
 
-    /// The resources currently stored (the valid ones), by key.
-    pub fn resources(&self) -> &BTreeMap<ResourceKey, Resource> {
-        &self.resources
+    /// The keys of the resources currently stored (the valid ones). The graph keeps only what
+    /// it derived from each resource, not the resource itself.
+    pub fn resource_keys(&self) -> impl Iterator<Item = &ResourceKey> {
+        self.resources.keys()
     }
 
     /// The IPAM blocks currently stored.
@@ -230,8 +268,16 @@ impl CalcGraph {
                     ))
                 })
                 .collect(),
-            policies: self.sent_pols.clone(),
-            profiles: self.sent_profiles.clone(),
+            policies: self
+                .sent_pols
+                .iter()
+                .map(|(k, v)| (k.clone(), PolicyRules::clone(v)))
+                .collect(),
+            profiles: self
+                .sent_profiles
+                .iter()
+                .map(|(k, v)| (k.clone(), PolicyRules::clone(v)))
+                .collect(),
             endpoints: self.sent_eps.clone(),
             routes: self.sent_net.routes.clone(),
             vteps: self.sent_net.vteps.clone(),
@@ -258,7 +304,10 @@ impl CalcGraph {
         match u {
             Update::Upsert(r) => {
                 let key = ResourceKey::of(&r);
-                match source::parse(&r, &self.hostname) {
+                let stored = Stored::of(&r);
+                let parsed = source::parse(&r, &self.hostname);
+                drop(r);
+                match parsed {
                     Ok(parsed) => {
                         let exists = self.resources.contains_key(&key);
                         let result = match parsed {
@@ -279,7 +328,7 @@ impl CalcGraph {
                         };
                         match result {
                             Ok(()) => {
-                                self.resources.insert(key, r);
+                                self.resources.insert(key, stored);
                             }
                             Err(e) => errors.push(e),
                         }
@@ -368,24 +417,20 @@ impl CalcGraph {
     }
 
     fn remove(&mut self, key: &ResourceKey) {
-        let Some(r) = self.resources.remove(key) else {
+        let Some(stored) = self.resources.remove(key) else {
             return;
         };
-        match r {
-            Resource::WorkloadEndpoint(_) | Resource::HostEndpoint(_) => {
+        match stored {
+            Stored::Endpoint => {
                 self.remove_endpoint(key);
             }
-            Resource::NetworkSet(_) | Resource::GlobalNetworkSet(_) => {
+            Stored::NetSet => {
                 let item = Item::Net(key.clone());
                 let d = self.member_idx.remove_item(&item);
                 self.member_deltas(d);
                 self.netsets.remove(key);
             }
-            Resource::NetworkPolicy(_)
-            | Resource::GlobalNetworkPolicy(_)
-            | Resource::KubernetesNetworkPolicy(_)
-            | Resource::StagedNetworkPolicy(_)
-            | Resource::StagedGlobalNetworkPolicy(_) => {
+            Stored::Policy => {
                 if let Some(pk) = self.pol_by_key.remove(key) {
                     self.dirty_eps
                         .extend(self.local_idx.items_matching(&pk).cloned());
@@ -395,20 +440,20 @@ impl CalcGraph {
                     self.dirty_pols.insert(pk);
                 }
             }
-            Resource::Profile(p) => {
-                let name = p.metadata.name;
+            Stored::Profile => {
+                let name = key.name.clone();
                 self.profile_res.remove(&name);
                 self.refresh_parent(&name);
                 self.dirty_profiles.insert(name);
             }
-            Resource::Namespace(ns) => {
-                let name = format!("kns.{}", ns.metadata.name);
+            Stored::Namespace => {
+                let name = format!("kns.{}", key.name);
                 self.ns_profiles.remove(&name);
                 self.refresh_parent(&name);
                 self.dirty_profiles.insert(name);
             }
-            Resource::Tier(t) => {
-                let name = t.metadata.name;
+            Stored::Tier => {
+                let name = key.name.clone();
                 match well_known_tiers().remove(&name) {
                     Some(w) => self.tiers.insert(name, w),
                     None => self.tiers.remove(&name),
@@ -420,15 +465,15 @@ impl CalcGraph {
                         .map(|(id, _)| id.clone()),
                 );
             }
-            Resource::Node(n) => {
-                self.nodes.remove(&n.metadata.name);
+            Stored::Node => {
+                self.nodes.remove(&key.name);
                 self.net_dirty = true;
             }
-            Resource::IPPool(p) => {
-                self.pools.remove(&p.metadata.name);
+            Stored::Pool => {
+                self.pools.remove(&key.name);
                 self.net_dirty = true;
             }
-            _ => {}
+            Stored::Other => {}
         }
     }
 

@@ -65,13 +65,34 @@ fn elements(out: &mut String, elems: impl Iterator<Item = impl AsRef<str>>) {
 impl Ruleset {
     /// The table as nft text (`table inet NAME { ... }`), deterministic.
     pub fn table_text(&self) -> String {
-        let mut out = format!("table inet {} {{\n", self.table);
+        let mut out = String::with_capacity(self.text_len_hint());
+        self.write_table(&mut out);
+        out
+    }
+
+    /// Roughly how long the text is (so the script is built in one allocation).
+    fn text_len_hint(&self) -> usize {
+        let sets: usize = self
+            .sets
+            .iter()
+            .map(|(n, s)| n.len() + 64 + s.elements.iter().map(|e| e.len() + 2).sum::<usize>())
+            .sum();
+        let chains: usize = self
+            .chains
+            .iter()
+            .map(|(n, c)| n.len() + 16 + c.rules.iter().map(|r| r.len() + 5).sum::<usize>())
+            .sum();
+        sets + chains + 64
+    }
+
+    fn write_table(&self, out: &mut String) {
+        let _ = writeln!(out, "table inet {} {{", self.table);
         for (name, s) in &self.sets {
             out.push_str("  ");
-            set_header(&mut out, name, s);
+            set_header(out, name, s);
             if !s.elements.is_empty() {
                 out.push_str(" elements = { ");
-                elements(&mut out, s.elements.iter());
+                elements(out, s.elements.iter());
                 out.push_str(" };");
             }
             out.push_str(" }\n");
@@ -87,17 +108,19 @@ impl Ruleset {
             out.push_str("  }\n");
         }
         out.push_str("}\n");
-        out
     }
 
     /// One transaction that replaces the table, whatever it held, with this ruleset.
     /// (`add` first so that `delete` cannot fail on a missing table.)
     pub fn full_script(&self) -> String {
-        format!(
-            "add table inet {t}\ndelete table inet {t}\n{}",
-            self.table_text(),
+        let mut out = String::with_capacity(self.text_len_hint() + 2 * self.table.len() + 32);
+        let _ = write!(
+            out,
+            "add table inet {t}\ndelete table inet {t}\n",
             t = self.table
-        )
+        );
+        self.write_table(&mut out);
+        out
     }
 }
 
