@@ -395,12 +395,25 @@ impl Session {
             _ => hold_time / 3,
         };
         let theirs = o.families();
-        let families = c
+        let families: Vec<Family> = c
             .families
             .iter()
             .copied()
             .filter(|f| theirs.contains(&f.afi_safi()))
             .collect();
+        if families.is_empty() {
+            let mut data = Vec::new();
+            for f in &c.families {
+                let a = f.afi_safi();
+                data.extend_from_slice(&[1, 4]);
+                data.extend_from_slice(&a.afi.to_be_bytes());
+                data.extend_from_slice(&[0, a.safi]);
+            }
+            return Err((
+                Notification::new(codes::OPEN, codes::OPEN_UNSUPPORTED_CAPABILITY, data),
+                "BGP OPEN: no address family in common with the peer".to_string(),
+            ));
+        }
         let four = o.has(|c| matches!(c, Capability::FourOctetAs(_)));
         Ok(Negotiated {
             peer_open: o.clone(),

@@ -475,7 +475,31 @@ impl Speaker {
     }
 
     /// Originate (or update) a local route.
-    pub fn originate(&mut self, prefix: IpNet, route: LocalRoute, _now: Duration) {
+    pub fn originate(&mut self, prefix: IpNet, route: LocalRoute, now: Duration) {
+        self.originate_all([(prefix, route)], now);
+    }
+
+    /// Originate many routes at once (packed into as few UPDATEs as possible).
+    pub fn originate_all(
+        &mut self,
+        routes: impl IntoIterator<Item = (IpNet, LocalRoute)>,
+        _now: Duration,
+    ) {
+        for (prefix, route) in routes {
+            self.insert_local(prefix, route);
+        }
+        self.propagate();
+    }
+
+    /// Stop originating many routes at once.
+    pub fn withdraw_all(&mut self, prefixes: impl IntoIterator<Item = IpNet>, _now: Duration) {
+        for prefix in prefixes {
+            self.rib.remove(&prefix.trunc(), Source::Local);
+        }
+        self.propagate();
+    }
+
+    fn insert_local(&mut self, prefix: IpNet, route: LocalRoute) {
         let attrs = PathAttributes {
             origin: Some(route.origin),
             as_path: Some(AsPath::default()),
@@ -494,7 +518,6 @@ impl Speaker {
             stale: false,
         };
         self.rib.insert(prefix.trunc(), path);
-        self.propagate();
     }
 
     /// Stop originating a local route.

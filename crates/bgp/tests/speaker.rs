@@ -698,3 +698,65 @@ fn removing_a_peer_sends_cease_and_drops_its_routes() {
     assert_eq!(n.state("10.0.0.1", "10.0.0.2"), Some(State::Idle));
     assert!(n.nodes[&ip("10.0.0.2")].peer_status().is_empty());
 }
+
+/// A raw peer (bytes written by hand) talking to a speaker that waits passively.
+fn raw_peer_session(first: &[u8]) -> Vec<Output> {
+    let mut s = Speaker::new(SpeakerConfig::new(64512, v4("10.0.0.2")));
+    let mut pc = PeerConfig::new(ip("10.0.0.9"), 64512);
+    pc.passive = true;
+    s.add_peer(pc, Duration::ZERO);
+    let conn = s
+        .accepted(ip("10.0.0.9"), ip("10.0.0.2"), Duration::ZERO)
+        .unwrap();
+    s.drain_outputs();
+    s.received(conn, first, Duration::ZERO);
+    s.drain_outputs()
+}
+
+fn notification_sent(outs: &[Output]) -> Option<Notification> {
+    outs.iter().find_map(|o| match o {
+        Output::Send { bytes, .. } if bytes[18] == 3 => {
+            match decode_message(bytes, WireOptions::default())
+                .unwrap()
+                .message
+            {
+                Message::Notification(n) => Some(n),
+                _ => None,
+            }
+        }
+        _ => None,
+    })
+}
+
+#[test]
+fn bad_opens_from_a_raw_peer_get_the_rfc_notification() {
+    let open = |asn: u32, ver: u8, caps: Vec<Capability>| {
+        let mut o = Open::new(asn, 90, v4("10.0.0.9"), caps);
+        o.version = ver;
+        Message::Open(o).encode(WireOptions::default()).unwrap()
+    };
+    // Truncated OPEN (header says 25 bytes).
+    let mut t = open(64512, 4, vec![])[..25].to_vec();
+    t[16..18].copy_from_slice(&25u16.to_be_bytes());
+    let outs = raw_peer_session(&t);
+    let n = notification_sent(&outs).unwrap();
+    assert_eq!((n.code, n.subcode), (1, 2));
+    assert!(outs.iter().any(|o| matches!(o, Output::Close { .. })));
+    // Unsupported version: data is the version we speak.
+    let n = notification_sent(&raw_peer_session(&open(64512, 3, vec![]))).unwrap();
+    assert_eq!((n.code, n.subcode, n.data.clone()), (2, 1, vec![0, 4]));
+    // Wrong AS.
+    let n = notification_sent(&raw_peer_session(&open(64513, 4, vec![]))).unwrap();
+    assert_eq!((n.code, n.subcode), (2, 2));
+    // No family in common.
+    let other = vec![Capability::Multiprotocol(AfiSafi { afi: 25, safi: 65 })];
+    let n = notification_sent(&raw_peer_session(&open(64512, 4, other))).unwrap();
+    assert_eq!((n.code, n.subcode), (2, 7));
+    // A good OPEN gets OPEN + KEEPALIVE back... (ours was sent on accept), then KEEPALIVE.
+    let outs = raw_peer_session(&open(64512, 4, vec![]));
+    assert!(notification_sent(&outs).is_none());
+    assert!(
+        outs.iter()
+            .any(|o| matches!(o, Output::Send { bytes, .. } if bytes[18] == 4))
+    );
+}
