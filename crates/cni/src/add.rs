@@ -9,8 +9,8 @@ use ipnet::IpNet;
 
 use crate::context::{Deps, Invocation};
 use crate::dataplane::{
-    GATEWAY_V4, Networked, NetworkingSpec, Pair, configure_pair_parallel, do_networking,
-    host_prefix, remove_veth,
+    GATEWAY_V4, Networked, NetworkingSpec, Pair, configure_pair, configure_pair_parallel,
+    do_networking, host_prefix, remove_veth,
 };
 use crate::error::{CODE_INVALID_ENV, CniError};
 use crate::ipam::IpamRequest;
@@ -289,49 +289,136 @@ impl PairOutcome {
     }
 }
 
-/// The two ends of a hand-off to a thread that configures an early pair: it receives the
-/// complete spec (with addresses and routes) and answers with the result. Dropping the
-/// sender tells it there is nothing to configure.
+/// A hand-off of an early pair's configuration to the thread that created the pair: ADD
+/// offers the complete spec (with addresses and routes) and writes the endpoint meanwhile;
+/// if that thread has not picked the job up by then (a busy machine did not schedule it),
+/// ADD takes it back and configures the pair itself rather than wait. Dropping the
+/// configurer tells the thread there is nothing to configure.
 #[derive(Debug)]
 pub struct Configurer {
-    pub spec: std::sync::mpsc::Sender<NetworkingSpec>,
-    pub done: std::sync::mpsc::Receiver<Result<Networked, CniError>>,
+    shared: std::sync::Arc<Handoff>,
+}
+
+#[derive(Debug, Default)]
+struct Handoff {
+    state: std::sync::Mutex<JobState>,
+    cv: std::sync::Condvar,
+}
+
+#[derive(Debug, Default)]
+enum JobState {
+    #[default]
+    Idle,
+    Offered(Box<NetworkingSpec>),
+    Running,
+    Finished(Result<Networked, CniError>),
+    Closed,
+}
+
+impl Handoff {
+    fn lock(&self) -> std::sync::MutexGuard<'_, JobState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 impl Configurer {
-    /// A configurer and the thread side of it: `wait` blocks for the spec (`None` when the
-    /// ADD ended before configuring), `reply` sends the result.
+    /// A configurer and the thread side of it.
     pub fn channel() -> (Self, ConfigurerThread) {
-        let (spec_tx, spec_rx) = std::sync::mpsc::channel();
-        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let shared = std::sync::Arc::new(Handoff::default());
         (
             Configurer {
-                spec: spec_tx,
-                done: done_rx,
+                shared: shared.clone(),
             },
-            ConfigurerThread {
-                spec: spec_rx,
-                done: done_tx,
-            },
+            ConfigurerThread { shared },
         )
+    }
+
+    fn offer(&self, spec: &NetworkingSpec) {
+        *self.shared.lock() = JobState::Offered(Box::new(spec.clone()));
+        self.shared.cv.notify_all();
+    }
+
+    /// The offered spec back, if the thread has not started on it.
+    fn take_back(&self) -> Option<NetworkingSpec> {
+        let mut st = self.shared.lock();
+        match std::mem::take(&mut *st) {
+            JobState::Offered(spec) => {
+                *st = JobState::Closed;
+                drop(st);
+                self.shared.cv.notify_all();
+                Some(*spec)
+            }
+            other => {
+                *st = other;
+                None
+            }
+        }
+    }
+
+    /// The thread's result, waiting for it.
+    fn result(&self) -> Result<Networked, CniError> {
+        let mut st = self.shared.lock();
+        loop {
+            match std::mem::take(&mut *st) {
+                JobState::Finished(r) => {
+                    *st = JobState::Closed;
+                    return r;
+                }
+                JobState::Closed => {
+                    return Err(CniError::internal("the networking thread stopped"));
+                }
+                other => *st = other,
+            }
+            st = self.shared.cv.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+impl Drop for Configurer {
+    fn drop(&mut self) {
+        let mut st = self.shared.lock();
+        if matches!(*st, JobState::Idle | JobState::Offered(_)) {
+            *st = JobState::Closed;
+        }
+        drop(st);
+        self.shared.cv.notify_all();
     }
 }
 
 /// The thread side of a [`Configurer`].
 #[derive(Debug)]
 pub struct ConfigurerThread {
-    spec: std::sync::mpsc::Receiver<NetworkingSpec>,
-    done: std::sync::mpsc::Sender<Result<Networked, CniError>>,
+    shared: std::sync::Arc<Handoff>,
 }
 
 impl ConfigurerThread {
-    /// The spec to configure, or `None` when there is nothing to do.
+    /// The spec to configure, or `None` when there is nothing to do (the ADD ended, or
+    /// configured the pair itself).
     pub fn wait(&self) -> Option<NetworkingSpec> {
-        self.spec.recv().ok()
+        let mut st = self.shared.lock();
+        loop {
+            match std::mem::take(&mut *st) {
+                JobState::Offered(spec) => {
+                    *st = JobState::Running;
+                    return Some(*spec);
+                }
+                JobState::Closed => {
+                    *st = JobState::Closed;
+                    return None;
+                }
+                other => *st = other,
+            }
+            st = self.shared.cv.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
     }
 
     pub fn reply(&self, res: Result<Networked, CniError>) {
-        let _ = self.done.send(res);
+        let mut st = self.shared.lock();
+        if matches!(*st, JobState::Running) {
+            *st = JobState::Finished(res);
+        }
+        drop(st);
+        self.shared.cv.notify_all();
     }
 }
 
@@ -494,14 +581,16 @@ fn add_steps(
             let wep = wep_for(&spec.host_if, pair.container_mac.to_string());
             let (net, put) = match configurer {
                 Some(c) => {
-                    let sent = c.spec.send(spec.clone());
+                    c.offer(&spec);
                     let put = deps.store.put_workload_endpoint(&wep);
                     deps.log.debug("WorkloadEndpoint written");
-                    let net = match sent {
-                        Ok(()) => c.done.recv().unwrap_or_else(|_| {
-                            Err(CniError::internal("the networking thread stopped"))
-                        }),
-                        Err(_) => Err(CniError::internal("the networking thread stopped")),
+                    let net = match c.take_back() {
+                        Some(spec) => {
+                            let net = configure_pair(deps.ops, &spec, &pair);
+                            deps.log.debug("veth pair configured (here)");
+                            net
+                        }
+                        None => c.result(),
                     };
                     (net, put)
                 }

@@ -126,6 +126,17 @@ pub fn run(
             return Output::err(&e, &v);
         }
     };
+    if plugin == Plugin::Calico
+        && matches!(cmd, Command::Add | Command::Check)
+        && !cenv.netns.is_empty()
+    {
+        // Get ready for the pod's namespace (a thread enters it and opens a netlink socket)
+        // while the configuration is read and the datastore opens.
+        let netns = std::path::Path::new(&cenv.netns);
+        if host.ops.netns_exists(netns) {
+            host.ops.prepare(&[netns]);
+        }
+    }
     if cmd == Command::Version {
         let requested = serde_json::from_slice::<Value>(stdin).ok().and_then(|v| {
             v.get("cniVersion")
@@ -192,10 +203,6 @@ fn run_parsed(
         Plugin::Calico => {
             let netns = std::path::Path::new(&cenv.netns);
             let netns_ok = !cenv.netns.is_empty() && host.ops.netns_exists(netns);
-            if matches!(cmd, Command::Add | Command::Check) && netns_ok {
-                // Start the namespace workers while the datastore opens.
-                host.ops.prepare(&[&host.host_ns, netns]);
-            }
             // ADD with calico-ipam: the veth pair needs no address, so it is created while
             // the datastore opens and IPAM assigns; it is undone like any other step.
             let early_spec =
