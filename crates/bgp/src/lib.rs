@@ -29,7 +29,7 @@
 //! | I/O layer sees | calls |
 //! |---|---|
 //! | configuration | [`Speaker::add_peer`](speaker::Speaker::add_peer) (re-adding with a changed config restarts the session), [`Speaker::remove_peer`](speaker::Speaker::remove_peer), [`Speaker::set_policy`](speaker::Speaker::set_policy) |
-//! | routes to advertise | [`Speaker::originate`](speaker::Speaker::originate) / [`Speaker::withdraw`](speaker::Speaker::withdraw) |
+//! | routes to advertise | [`Speaker::originate`](speaker::Speaker::originate) / [`Speaker::withdraw`](speaker::Speaker::withdraw), or in bulk (packed UPDATEs) [`Speaker::originate_all`](speaker::Speaker::originate_all) / [`Speaker::withdraw_all`](speaker::Speaker::withdraw_all) |
 //! | outbound connect result | [`Speaker::connected`](speaker::Speaker::connected)`(conn, local_addr, now)` / [`Speaker::connect_failed`](speaker::Speaker::connect_failed) |
 //! | inbound connection | [`Speaker::accepted`](speaker::Speaker::accepted)`(peer, local, now) -> Option<ConnId>` (`None`: close it) |
 //! | bytes read | [`Speaker::received`](speaker::Speaker::received)`(conn, bytes, now)` (any split) |
