@@ -11,7 +11,7 @@ use ipnet::IpNet;
 use super::{Active, CalcGraph, Owner};
 use crate::messages::{DataplaneMessage, LocalEndpoint, PolicyRules};
 use crate::network::{self, NetworkState};
-use crate::program::{build_tiers, policy_rules, profile_rules};
+use crate::program::{build_tiers, profile_rules};
 use crate::scan::IpSetDefs;
 
 impl CalcGraph {
@@ -20,24 +20,25 @@ impl CalcGraph {
     fn refresh_policy(&mut self, pk: &PolicyKey) {
         let owner = Owner::Policy(pk.clone());
         let active = self.local_idx.items_matching(pk).next().is_some();
-        let mut defs = IpSetDefs::new();
         let new = match self.policies.get(pk) {
-            Some(p) if active => Some(policy_rules(p, &mut defs)),
+            Some(e) if active => Some((e.id.clone(), Arc::clone(&e.rules), Arc::clone(&e.defs))),
             _ => None,
         };
         let old = self.active_pols.remove(pk);
         if let Some(o) = &old {
             self.touched_pols.insert(o.id.clone());
         }
-        self.swap_sets(&owner, old.map(|o| o.sets), &defs);
-        if let Some((id, rules)) = new {
+        let none = IpSetDefs::new();
+        let defs = new.as_ref().map_or(&none, |(_, _, d)| &**d);
+        self.swap_sets(&owner, old.map(|o| o.sets), defs);
+        if let Some((id, rules, defs)) = new {
             self.touched_pols.insert(id.clone());
             self.active_pols.insert(
                 pk.clone(),
                 Active {
                     id,
-                    rules: Arc::new(rules),
-                    sets: defs.into_keys().collect(),
+                    rules,
+                    sets: defs.keys().cloned().collect(),
                 },
             );
         }
@@ -74,7 +75,7 @@ impl CalcGraph {
         let matched = self
             .local_idx
             .selectors_matching(id)
-            .filter_map(|k| self.policies.get(k));
+            .filter_map(|k| self.policies.get(k).map(|e| &e.meta));
         Some(LocalEndpoint {
             iface_name: local.iface.clone(),
             mac: local.mac.clone(),

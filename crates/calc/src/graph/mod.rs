@@ -27,7 +27,7 @@ use ipnet::IpNet;
 use crate::input::{BlockInfo, ResourceKey, Update};
 use crate::messages::{IpSetId, IpSetMember, LocalEndpoint, PolicyId, PolicyRules};
 use crate::network::NetworkState;
-use crate::program::{contributions, well_known_tiers};
+use crate::program::{contributions, policy_rules, well_known_tiers};
 use crate::scan::{IpSetDef, IpSetDefs};
 use crate::source::{self, EpData, NetSetData, Parsed};
 use crate::state::{DataplaneState, IpSetState};
@@ -75,6 +75,17 @@ impl Stored {
             _ => Stored::Other,
         }
     }
+}
+
+/// A stored policy: what tiers and ordering need (its rules stripped: `meta.ingress` and
+/// `meta.egress` are empty) and its rules, scanned once when it arrives (scanning depends on
+/// the policy alone). `rules` is the one allocation `Active` and `sent_pols` share.
+#[derive(Debug)]
+struct PolicyEntry {
+    meta: Policy,
+    id: PolicyId,
+    rules: Arc<PolicyRules>,
+    defs: Arc<IpSetDefs>,
 }
 
 /// Who uses an IP set.
@@ -157,7 +168,7 @@ pub struct CalcGraph {
     profile_res: BTreeMap<String, ProfileInfo>,
     ns_profiles: BTreeMap<String, ProfileInfo>,
     parents: BTreeMap<String, BTreeMap<String, String>>,
-    policies: BTreeMap<PolicyKey, Policy>,
+    policies: BTreeMap<PolicyKey, PolicyEntry>,
     pol_by_key: BTreeMap<ResourceKey, PolicyKey>,
     tiers: BTreeMap<String, TierInfo>,
     nodes: BTreeMap<String, Node>,
@@ -369,8 +380,12 @@ impl CalcGraph {
                 let d = self.member_idx.update_item(item, n.labels, n.parents);
                 self.member_deltas(d);
             }
-            Parsed::Policy(p) => {
+            Parsed::Policy(mut p) => {
                 let pk = p.key.clone();
+                let mut defs = IpSetDefs::new();
+                let (id, rules) = policy_rules(&p, &mut defs);
+                p.ingress = Vec::new();
+                p.egress = Vec::new();
                 self.pol_by_key.insert(key.clone(), pk.clone());
                 let d = self
                     .local_idx
@@ -378,7 +393,15 @@ impl CalcGraph {
                 self.local_deltas(d);
                 self.dirty_eps
                     .extend(self.local_idx.items_matching(&pk).cloned());
-                self.policies.insert(pk.clone(), p);
+                self.policies.insert(
+                    pk.clone(),
+                    PolicyEntry {
+                        meta: p,
+                        id,
+                        rules: Arc::new(rules),
+                        defs: Arc::new(defs),
+                    },
+                );
                 self.dirty_pols.insert(pk);
             }
             Parsed::Profile(p) => {
