@@ -760,3 +760,33 @@ fn bad_opens_from_a_raw_peer_get_the_rfc_notification() {
             .any(|o| matches!(o, Output::Send { bytes, .. } if bytes[18] == 4))
     );
 }
+
+mod garbage {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Whatever an established peer sends, the speaker answers without panicking and
+        /// keeps serving its other peer.
+        #[test]
+        fn random_bytes_from_a_peer_never_panic(chunks in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..64), 1..6), typ in 1u8..=5) {
+            let mut n = mesh_pair();
+            let (a, b) = ("10.0.0.1", "10.0.0.2");
+            let bc = n.conn(b, a);
+            let now = n.now;
+            for c in &chunks {
+                let mut m = vec![0xff; 16];
+                m.extend_from_slice(&((19 + c.len()) as u16).to_be_bytes());
+                m.push(typ);
+                m.extend_from_slice(c);
+                n.node(b).received(bc, &m, now);
+                n.node(b).received(bc, c, now);
+            }
+            n.run();
+            n.advance(60);
+            prop_assert_eq!(n.state(b, a), Some(State::Established));
+        }
+    }
+}
