@@ -45,8 +45,9 @@ pub const CALC_LIVENESS: Duration = Duration::from_secs(30);
 pub trait DataplaneDriver: Send + 'static {
     /// Apply a batch of messages, in order. An error means the batch is not (fully) programmed;
     /// the driver is called again with the next batch (possibly empty) after a pause, and
-    /// must then retry whatever it still owes.
-    fn apply(&mut self, msgs: &[DataplaneMessage]) -> Result<(), String>;
+    /// must then retry whatever it still owes. The batch is handed over, so the driver can
+    /// move payloads (rules, endpoints, set members) into its state instead of copying them.
+    fn apply(&mut self, msgs: Vec<DataplaneMessage>) -> Result<(), String>;
 }
 
 /// The message's type name, for `felix_int_dataplane_messages{type=...}`.
@@ -237,7 +238,8 @@ fn dataplane_loop<D: DataplaneDriver>(mut d: D, rx: Receiver<Vec<DataplaneMessag
         sh.metrics
             .observe("felix_int_dataplane_msg_batch_size", batch.len() as f64);
         let t0 = Instant::now();
-        match d.apply(&batch) {
+        let batch_len = batch.len();
+        match d.apply(batch) {
             Ok(()) => {
                 sh.metrics.observe(
                     "felix_int_dataplane_apply_time_seconds",
@@ -250,7 +252,7 @@ fn dataplane_loop<D: DataplaneDriver>(mut d: D, rx: Receiver<Vec<DataplaneMessag
                 retry_pause = Duration::from_millis(100);
                 debug!(
                     "dataplane applied {} messages in {:?}",
-                    batch.len(),
+                    batch_len,
                     t0.elapsed()
                 );
             }
@@ -404,13 +406,13 @@ mod tests {
     }
 
     impl DataplaneDriver for Fake {
-        fn apply(&mut self, msgs: &[DataplaneMessage]) -> Result<(), String> {
+        fn apply(&mut self, msgs: Vec<DataplaneMessage>) -> Result<(), String> {
             while self.hold.load(Ordering::Relaxed) {
                 self.held.store(true, Ordering::Relaxed);
                 std::thread::sleep(Duration::from_millis(5));
             }
             self.held.store(false, Ordering::Relaxed);
-            self.batches.lock().unwrap().push(msgs.to_vec());
+            self.batches.lock().unwrap().push(msgs);
             let mut f = self.fail.lock().unwrap();
             if *f > 0 {
                 *f -= 1;

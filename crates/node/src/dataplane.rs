@@ -64,8 +64,8 @@ impl NftDataplane {
 }
 
 impl DataplaneDriver for NftDataplane {
-    fn apply(&mut self, msgs: &[DataplaneMessage]) -> Result<(), String> {
-        let stats = self.inner.apply(msgs).map_err(|e| e.to_string())?;
+    fn apply(&mut self, msgs: Vec<DataplaneMessage>) -> Result<(), String> {
+        let stats = self.inner.apply_owned(msgs).map_err(|e| e.to_string())?;
         for w in &stats.warnings {
             if self.last_warnings.contains(w) {
                 debug!("dataplane (still): {w}");
