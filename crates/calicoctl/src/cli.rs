@@ -75,6 +75,10 @@ pub enum Command {
                       no-profile-deny, loopback-allow."
     )]
     Explain(crate::commands::explain::ExplainArgs),
+    /// Calico node management: `node status` shows whether the node runs and its BGP peers
+    /// (read from /var/run/calico/bgp-status.json, or the file named by
+    /// CALICO_BGP_STATUS_FILE).
+    Node(crate::commands::node::NodeArgs),
     /// Display the version of this binary.
     Version(VersionArgs),
 }

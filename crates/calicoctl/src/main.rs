@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! main ── cli (clap) ── commands::{crud, delete, get, patch, label, validate, version, ipam,
-//!                                   explain}
+//!                                   explain, node}
 //!                          │  input (-f files/dirs/stdin → documents)
 //!                          │  precheck (decode + defaults + validation + tiers, all or nothing)
 //!                          │  session (config, connect, version check, namespaces)
@@ -91,6 +91,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Validate(a) => commands::validate::run(&a.file.file_args()),
         Command::Ipam(a) => commands::ipam::run(&g, a),
         Command::Explain(a) => commands::explain::run(&g, a),
+        Command::Node(a) => commands::node::run(a),
         Command::Version(a) => commands::version::run(&g, a.client),
     }
 }

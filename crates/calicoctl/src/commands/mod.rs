@@ -8,6 +8,7 @@ pub mod explain;
 pub mod get;
 pub mod ipam;
 pub mod label;
+pub mod node;
 pub mod patch;
 pub mod validate;
 pub mod version;

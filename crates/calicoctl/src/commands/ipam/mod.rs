@@ -15,7 +15,7 @@ mod configure;
 mod release;
 mod report;
 mod show;
-mod table;
+pub(crate) mod table;
 
 use anyhow::Result;
 
