@@ -30,6 +30,7 @@ use calico_bgp::speaker::{
 };
 use ipnet::IpNet;
 use nix::sched::{CloneFlags, setns};
+use std::os::fd::{AsFd, OwnedFd};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::mpsc;
@@ -97,8 +98,14 @@ pub enum RuntimeError {
     Thread(String),
     #[error(transparent)]
     Kernel(#[from] crate::kernel::KernelError),
-    #[error("peer {peer}: TCP MD5 passwords are not supported yet (TCP_MD5SIG needs calico-linux)")]
-    Md5Unsupported { peer: IpAddr },
+    /// The peer's `password` cannot be used as a TCP MD5 key (too long, or the kernel
+    /// refused it).
+    #[error("peer {peer}: password (TCP MD5 key): {source}")]
+    Md5 {
+        peer: IpAddr,
+        #[source]
+        source: calico_linux::LinuxError,
+    },
 }
 
 enum Command {
@@ -133,8 +140,20 @@ pub struct SpeakerHandle {
 impl SpeakerHandle {
     /// Start the runtime; returns once it listens (or failed to).
     pub fn spawn(cfg: RuntimeConfig) -> Result<Self, RuntimeError> {
-        if let Some(p) = cfg.peers.iter().find(|p| p.password.is_some()) {
-            return Err(RuntimeError::Md5Unsupported { peer: p.address });
+        for p in &cfg.peers {
+            if let Some(pw) = &p.password
+                && pw.len() > calico_linux::TCP_MD5SIG_MAXKEYLEN
+            {
+                return Err(RuntimeError::Md5 {
+                    peer: p.address,
+                    source: calico_linux::LinuxError::Invalid(format!(
+                        "peer {}: password is {} bytes, expected at most {}",
+                        p.address,
+                        pw.len(),
+                        calico_linux::TCP_MD5SIG_MAXKEYLEN
+                    )),
+                });
+            }
         }
         let (tx, rx) = mpsc::unbounded_channel();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
@@ -241,6 +260,11 @@ struct Loop {
     status: Arc<Mutex<Vec<PeerRow>>>,
     status_file: Option<PathBuf>,
     last_rows: Vec<PeerRow>,
+    /// The listening socket (a duplicate descriptor), for per-peer TCP MD5 keys.
+    listen_fd: OwnedFd,
+    listen_v6: bool,
+    /// TCP MD5 passwords of the peers that have one.
+    passwords: HashMap<IpAddr, String>,
 }
 
 fn unix_now() -> u64 {
@@ -278,10 +302,11 @@ impl Loop {
                 Output::Connect { conn, peer, port } => {
                     let tx = self.io_tx.clone();
                     let source = self.source;
+                    let password = self.passwords.get(&peer).cloned();
                     tokio::spawn(async move {
                         let r = tokio::time::timeout(
                             Duration::from_secs(5),
-                            connect(SocketAddr::new(peer, port), source),
+                            connect(SocketAddr::new(peer, port), source, password),
                         )
                         .await;
                         let _ = tx.send(match r {
@@ -441,6 +466,25 @@ impl Loop {
         self.drain().await;
     }
 
+    /// Install (or, with `None`, remove) `peer`'s TCP MD5 key on the listening socket and
+    /// remember it for outgoing connections.
+    fn set_password(&mut self, peer: IpAddr, password: Option<&str>) -> Result<(), RuntimeError> {
+        let had = match password {
+            Some(pw) => self.passwords.insert(peer, pw.to_owned()).is_some(),
+            None => self.passwords.remove(&peer).is_some(),
+        };
+        if password.is_none() && !had {
+            return Ok(());
+        }
+        let Some(addr) = md5_listen_addr(self.listen_v6, peer) else {
+            // An IPv6 peer cannot reach an IPv4 listener; outgoing connections still sign.
+            return Ok(());
+        };
+        let key = password.unwrap_or("").as_bytes();
+        calico_linux::set_tcp_md5sig(self.listen_fd.as_fd(), addr, key)
+            .map_err(|source| RuntimeError::Md5 { peer, source })
+    }
+
     async fn accept(&mut self, stream: TcpStream, peer: SocketAddr) {
         let now = self.now();
         let Ok(local) = stream.local_addr() else {
@@ -456,8 +500,18 @@ impl Loop {
     async fn command(&mut self, c: Command) {
         let now = self.now();
         match c {
-            Command::AddPeer(p) => self.speaker.add_peer(p, now),
-            Command::RemovePeer(a) => self.speaker.remove_peer(a, now),
+            Command::AddPeer(p) => {
+                if let Err(e) = self.set_password(p.address, p.password.as_deref()) {
+                    eprintln!("bgp: {e}");
+                }
+                self.speaker.add_peer(p, now)
+            }
+            Command::RemovePeer(a) => {
+                if let Err(e) = self.set_password(a, None) {
+                    eprintln!("bgp: {e}");
+                }
+                self.speaker.remove_peer(a, now)
+            }
             Command::Originate(p) => self.speaker.originate(p, LocalRoute::default(), now),
             Command::Withdraw(p) => self.speaker.withdraw(p, now),
             Command::Stop => {}
@@ -477,12 +531,30 @@ impl Loop {
     }
 }
 
-async fn connect(to: SocketAddr, source: Option<IpAddr>) -> std::io::Result<TcpStream> {
+/// The address to key a peer's TCP MD5 password on, on a listener of that family (an IPv4
+/// peer of an IPv6 listener arrives v4-mapped); `None` for an IPv6 peer of an IPv4 listener.
+fn md5_listen_addr(listen_v6: bool, peer: IpAddr) -> Option<SocketAddr> {
+    match (listen_v6, peer) {
+        (true, IpAddr::V4(a)) => Some(SocketAddr::new(IpAddr::V6(a.to_ipv6_mapped()), 0)),
+        (false, IpAddr::V6(_)) => None,
+        (_, a) => Some(SocketAddr::new(a, 0)),
+    }
+}
+
+async fn connect(
+    to: SocketAddr,
+    source: Option<IpAddr>,
+    password: Option<String>,
+) -> std::io::Result<TcpStream> {
     let sock = if to.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
         TcpSocket::new_v6()?
     };
+    if let Some(pw) = password {
+        calico_linux::set_tcp_md5sig(sock.as_fd(), to, pw.as_bytes())
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+    }
     if let Some(s) = source.filter(|s| s.is_ipv4() == to.is_ipv4()) {
         sock.bind(SocketAddr::new(s, 0))?;
     }
@@ -532,6 +604,16 @@ async fn run(
             }
         }
     }
+    let listen_fd = match listener.as_fd().try_clone_to_owned() {
+        Ok(fd) => fd,
+        Err(source) => {
+            let _ = ready.send(Err(RuntimeError::Listen {
+                addr: cfg.listen,
+                source,
+            }));
+            return;
+        }
+    };
     let (io_tx, mut io_rx) = mpsc::unbounded_channel();
     let mut lp = Loop {
         speaker: Speaker::new(cfg.speaker.clone()),
@@ -554,7 +636,16 @@ async fn run(
             since: String::new(),
             info: String::new(),
         }],
+        listen_fd,
+        listen_v6: cfg.listen.is_ipv6(),
+        passwords: HashMap::new(),
     };
+    for p in &cfg.peers {
+        if let Err(e) = lp.set_password(p.address, p.password.as_deref()) {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    }
     let _ = ready.send(Ok(()));
     let now = lp.now();
     for p in &cfg.originate {
