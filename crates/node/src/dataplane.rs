@@ -8,6 +8,15 @@ use crate::daemon::DataplaneDriver;
 use crate::debug;
 use crate::felix::FelixSettings;
 
+/// The VXLAN device MTU when `vxlanMTU` is 0: from this namespace's interfaces (1450, a 1500
+/// underlay's, if `mtuIfacePattern` does not compile; validation normally prevents that).
+fn auto_vxlan_mtu(f: &FelixSettings) -> u32 {
+    match regex::Regex::new(f.spec.effective_mtu_iface_pattern()) {
+        Ok(pattern) => crate::mtu::workload_mtu(&crate::mtu::host_mtus(), &pattern, true, 0),
+        Err(_) => 1450,
+    }
+}
+
 /// The dataplane configuration the Felix settings ask for.
 pub fn config_for(f: &FelixSettings) -> Config {
     let mut cfg = Config::default();
@@ -18,7 +27,13 @@ pub fn config_for(f: &FelixSettings) -> Config {
     };
     cfg.vxlan.vni = f.vxlan_vni;
     cfg.vxlan.port = f.vxlan_port;
-    cfg.vxlan.mtu = (f.vxlan_mtu > 0).then_some(f.vxlan_mtu);
+    // As Felix: `vxlanMTU`, or when it is 0 the smallest MTU of the host interfaces matching
+    // `mtuIfacePattern` minus the 50 bytes of VXLAN overhead (1450 on a 1500 underlay).
+    cfg.vxlan.mtu = Some(if f.vxlan_mtu > 0 {
+        f.vxlan_mtu
+    } else {
+        auto_vxlan_mtu(f)
+    });
     cfg.endpoint_to_host_action = match f
         .spec
         .effective_default_endpoint_to_host_action()

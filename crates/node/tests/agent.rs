@@ -334,6 +334,8 @@ fn vxlan_node_gets_a_tunnel_address_and_device() {
     assert!(dev.contains(&format!("link/ether {mac}")), "{dev}");
     assert!(dev.contains("vxlan id 4096"), "{dev}");
     assert!(dev.contains("dstport 4789"), "{dev}");
+    // The device's MTU follows Felix: vxlanMTU 0 means eth0's 1500 minus 50.
+    assert!(dev.contains(" mtu 1450 "), "{dev}");
     // VXLAN in use and eth0 has MTU 1500: the workload MTU is 1450.
     assert_eq!(
         std::fs::read_to_string(lab.dir.path().join("mtu")).expect("MTU file"),
