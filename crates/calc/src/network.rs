@@ -26,12 +26,17 @@ pub struct NetworkState {
     pub host_ipv4: Option<Ipv4Net>,
 }
 
-/// The MAC Felix gives a node's `vxlan.calico` device when the Node does not name one.
+/// The MAC Felix gives a node's `vxlan.calico` device when the Node does not name one:
+/// `0x66` then the first five bytes of SHA-1 of the node name (`felix/calc/vxlan_resolver.go`).
+pub fn vxlan_mac_bytes(node: &str) -> [u8; 6] {
+    let d = Sha1::digest(node.as_bytes());
+    [0x66, d[0], d[1], d[2], d[3], d[4]]
+}
+
+/// [`vxlan_mac_bytes`] in the Node resource's text form (`66:b3:68:28:39:8e`).
 pub fn vxlan_mac_for_node(node: &str) -> String {
-    let sha = Sha1::digest(node.as_bytes());
-    let mut mac = vec![0x66u8];
-    mac.extend_from_slice(&sha[..5]);
-    mac.iter()
+    vxlan_mac_bytes(node)
+        .iter()
         .map(|b| format!("{b:02x}"))
         .collect::<Vec<_>>()
         .join(":")

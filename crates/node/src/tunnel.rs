@@ -13,7 +13,6 @@ use calico_client::Client;
 use calico_client::ipam_store::{ClientIpam, IpamClientError};
 use calico_ipam::{AssignIpArgs, AutoAssignArgs, IntendedUse, attrs};
 use calico_selector::Selector;
-use sha1::{Digest, Sha1};
 
 use crate::startup::{StartupError, get_node, kind, update_node};
 
@@ -25,17 +24,9 @@ pub fn vxlan_handle(node: &str) -> String {
     format!("vxlan-tunnel-addr-{node}")
 }
 
-/// The MAC of a node's `vxlan.calico` device when the Node does not set one: `66` followed by
-/// the first five bytes of SHA-1 of the node name (Felix's `vxlan_resolver.go`).
-pub fn vxlan_mac(node: &str) -> String {
-    let sha = Sha1::digest(node.as_bytes());
-    let mut b = [0x66u8; 6];
-    b[1..].copy_from_slice(&sha[..5]);
-    b.iter()
-        .map(|x| format!("{x:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
-}
+/// The MAC of a node's `vxlan.calico` device when the Node does not set one (Felix's
+/// derivation; one definition, in the calculation graph).
+pub use calico_calc::network::vxlan_mac_for_node as vxlan_mac;
 
 fn ipam_err(e: IpamClientError) -> StartupError {
     StartupError::Ipam(e.to_string())

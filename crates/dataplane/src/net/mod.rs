@@ -16,7 +16,6 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use calico_calc::messages::{EncapType, RouteType};
 use ipnet::IpNet;
-use sha1::{Digest, Sha1};
 
 use crate::config::Config;
 use crate::error::Result;
@@ -36,11 +35,10 @@ pub fn parse_mac(s: &str) -> Option<Mac> {
     parts.next().is_none().then_some(m)
 }
 
-/// Calico's VTEP MAC for a node: `0x66` ('f') then the first 5 bytes of SHA-1(node name)
-/// (`felix/calc/vxlan_resolver.go`).
+/// Calico's VTEP MAC for a node when its Node names none (the calculation graph's
+/// derivation, `felix/calc/vxlan_resolver.go`).
 pub fn vtep_mac(node: &str) -> Mac {
-    let d = Sha1::digest(node.as_bytes());
-    [0x66, d[0], d[1], d[2], d[3], d[4]]
+    calico_calc::network::vxlan_mac_bytes(node)
 }
 
 /// The VXLAN device as it should be.
@@ -283,6 +281,7 @@ pub trait NetBackend: Send {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha1::{Digest, Sha1};
 
     #[test]
     fn vtep_mac_as_calico_derives_it() {
