@@ -36,12 +36,25 @@ pub struct PeerView {
 }
 
 /// Import/export filters (Calico's BGPFilter rules plug in here). Both may edit the
-/// attributes; returning false rejects the route.
+/// attributes; returning false rejects the route. After replacing the policy with
+/// [`Speaker::set_policy`](crate::speaker::Speaker::set_policy), call
+/// [`Speaker::policy_changed`](crate::speaker::Speaker::policy_changed) to re-apply it to
+/// routes already exchanged.
 pub trait RoutePolicy: Send {
+    /// A route received from `peer`; `attrs` are as received (without NEXT_HOP / MP_REACH).
     fn import(&self, _peer: &PeerView, _prefix: &IpNet, _attrs: &mut PathAttributes) -> bool {
         true
     }
-    fn export(&self, _peer: &PeerView, _prefix: &IpNet, _attrs: &mut PathAttributes) -> bool {
+    /// A route about to be advertised to `peer`, with the attributes it will carry
+    /// (next hop and AS_PATH prepend already applied). `learned_from` is `None` for a
+    /// route this speaker originates, `Some(address)` for one learned from that peer.
+    fn export(
+        &self,
+        _peer: &PeerView,
+        _prefix: &IpNet,
+        _attrs: &mut PathAttributes,
+        _learned_from: Option<IpAddr>,
+    ) -> bool {
         true
     }
 }

@@ -211,6 +211,12 @@ pub enum Action {
     Update(Decoded),
     /// The peer asked for our routes again (RFC 2918).
     RouteRefresh(AfiSafi),
+    /// The peer's Beginning (`end: false`) or End (`end: true`) of Route Refresh marker
+    /// (RFC 7313 enhanced route refresh).
+    RefreshMarker {
+        afi_safi: AfiSafi,
+        end: bool,
+    },
 }
 
 /// One BGP session.
@@ -587,7 +593,15 @@ impl Session {
                 match d.message {
                     Message::Keepalive => {}
                     Message::Update(_) => out.push(Action::Update(d)),
-                    Message::RouteRefresh(r) => out.push(Action::RouteRefresh(r.afi_safi)),
+                    Message::RouteRefresh(r) => match r.subtype {
+                        0 => out.push(Action::RouteRefresh(r.afi_safi)),
+                        1 | 2 => out.push(Action::RefreshMarker {
+                            afi_safi: r.afi_safi,
+                            end: r.subtype == 2,
+                        }),
+                        // RFC 7313 §5: reserved subtypes are ignored.
+                        _ => {}
+                    },
                     _ => {
                         let n = Notification::new(codes::FSM, 0, Vec::new());
                         self.notify_and_down(

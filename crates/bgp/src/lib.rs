@@ -28,7 +28,7 @@
 //!
 //! | I/O layer sees | calls |
 //! |---|---|
-//! | configuration | [`Speaker::add_peer`](speaker::Speaker::add_peer) (re-adding with a changed config restarts the session), [`Speaker::remove_peer`](speaker::Speaker::remove_peer), [`Speaker::set_policy`](speaker::Speaker::set_policy) |
+//! | configuration | [`Speaker::add_peer`](speaker::Speaker::add_peer) (re-adding with a changed config restarts the session), [`Speaker::remove_peer`](speaker::Speaker::remove_peer), [`Speaker::set_policy`](speaker::Speaker::set_policy) then [`Speaker::policy_changed`](speaker::Speaker::policy_changed) (re-export, ROUTE-REFRESH for re-import) |
 //! | routes to advertise | [`Speaker::originate`](speaker::Speaker::originate) / [`Speaker::withdraw`](speaker::Speaker::withdraw), or in bulk (packed UPDATEs) [`Speaker::originate_all`](speaker::Speaker::originate_all) / [`Speaker::withdraw_all`](speaker::Speaker::withdraw_all) |
 //! | outbound connect result | [`Speaker::connected`](speaker::Speaker::connected)`(conn, local_addr, now)` / [`Speaker::connect_failed`](speaker::Speaker::connect_failed) |
 //! | inbound connection | [`Speaker::accepted`](speaker::Speaker::accepted)`(peer, local, now) -> Option<ConnId>` (`None`: close it) |
@@ -61,7 +61,7 @@
 //! before restarting a failed session), graceful restart time 120 s.
 //!
 //! Not done yet: deferring best-path selection until peers' End-of-RIB after our own restart
-//! (RFC 4724 §4.1), ADD-PATH, extended messages, enhanced-route-refresh BoRR/EoRR markers,
+//! (RFC 4724 §4.1), ADD-PATH, extended messages,
 //! RFC 8538 (graceful restart on NOTIFICATION).
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 // Messages (UPDATEs) are large and moved once; boxing them would only add allocations.

@@ -30,7 +30,7 @@ use crate::fsm::{
 use crate::rib::{Path, Rib, Source};
 use crate::wire::{
     AfiSafi, AsPath, Decoded, Family, Framer, HEADER_LEN, MAX_MESSAGE_LEN, Message, MpUnreach,
-    Origin, PathAttributes, Update, decode_message,
+    Origin, PathAttributes, RouteRefresh, Update, decode_message,
 };
 
 /// A connection, named by the speaker.
@@ -200,6 +200,9 @@ struct Peer {
     pending: HashMap<IpNet, Option<Arc<PathAttributes>>>,
     /// Graceful-restart helper: deadline and families whose routes are stale.
     stale: Option<(Duration, Vec<Family>)>,
+    /// Enhanced route refresh (RFC 7313) under way from the peer: families between its
+    /// BoRR and EoRR, with the deadline after which the stale routes go anyway.
+    refreshing: Vec<(Family, Duration)>,
 }
 
 #[derive(Debug)]
@@ -331,6 +334,7 @@ impl Speaker {
                 adj_out: HashMap::new(),
                 pending: HashMap::new(),
                 stale: None,
+                refreshing: Vec::new(),
             },
         );
         self.run(addr, Event::ManualStart, now);
@@ -535,6 +539,7 @@ impl Speaker {
                     .next_deadline()
                     .into_iter()
                     .chain(p.stale.as_ref().map(|s| s.0))
+                    .chain(p.refreshing.iter().map(|r| r.1))
             })
             .min()
     }
@@ -557,6 +562,14 @@ impl Speaker {
             {
                 p.stale = None;
                 for f in fams {
+                    self.rib.sweep_stale(Source::Peer(addr), f);
+                }
+            }
+            if let Some(p) = self.peers.get_mut(&addr) {
+                let (done, left): (Vec<_>, Vec<_>) =
+                    p.refreshing.drain(..).partition(|(_, d)| *d <= now);
+                p.refreshing = left;
+                for (f, _) in done {
                     self.rib.sweep_stale(Source::Peer(addr), f);
                 }
             }
@@ -626,15 +639,119 @@ impl Speaker {
                     let Some(p) = self.peers.get_mut(&addr) else {
                         continue;
                     };
-                    let fam = f.family();
+                    let Some(fam) = f.family() else { continue };
+                    let Some(n) = &p.negotiated else { continue };
+                    if !n.families.contains(&fam) {
+                        continue;
+                    }
+                    let enhanced = n.enhanced_route_refresh;
                     for (prefix, a) in &p.adj_out {
-                        if Some(Family::of(prefix)) == fam {
+                        if Family::of(prefix) == fam {
                             p.pending.insert(*prefix, Some(a.clone()));
                         }
                     }
+                    // RFC 7313 §4: the re-advertisement goes between BoRR and EoRR.
+                    if enhanced {
+                        self.send(addr, &refresh_marker(fam, 1));
+                        self.flush(addr);
+                        self.send(addr, &refresh_marker(fam, 2));
+                    }
+                }
+                Action::RefreshMarker { afi_safi, end } => {
+                    let Some(fam) = afi_safi.family() else {
+                        continue;
+                    };
+                    self.refresh_marker(addr, fam, end, now);
                 }
             }
         }
+    }
+
+    /// RFC 7313 §4 (receiving side): a BoRR marks the peer's routes of the family stale, its
+    /// EoRR removes those not re-advertised in between (also done at the deadline, when
+    /// the EoRR never comes).
+    fn refresh_marker(&mut self, addr: IpAddr, fam: Family, end: bool, now: Duration) {
+        let stale_time = self.cfg.stale_routes_time;
+        let Some(p) = self.peers.get_mut(&addr) else {
+            return;
+        };
+        let src = Source::Peer(addr);
+        let was = p.refreshing.iter().position(|(f, _)| *f == fam);
+        if end {
+            if let Some(i) = was {
+                p.refreshing.swap_remove(i);
+                self.rib.sweep_stale(src, fam);
+            }
+        } else {
+            match was {
+                Some(i) => p.refreshing[i].1 = now + stale_time,
+                None => p.refreshing.push((fam, now + stale_time)),
+            }
+            self.rib.mark_stale(src, fam);
+        }
+    }
+
+    /// Re-apply the policy (after [`Speaker::set_policy`]) to routes already exchanged.
+    ///
+    /// Export: for every Established peer the Loc-RIB is exported again and compared with
+    /// what was advertised; new or changed routes are sent, routes no longer exported are
+    /// withdrawn.
+    ///
+    /// Import: every Established peer that negotiated route refresh is sent a ROUTE-REFRESH
+    /// (RFC 2918) per negotiated family; what it re-sends goes through the new import
+    /// policy, so a route now rejected is removed and one now accepted is added. When the
+    /// peer also does enhanced route refresh (RFC 7313) its BoRR/EoRR markers bound the
+    /// re-advertisement and any of its routes not re-sent in between are removed. Peers
+    /// without route refresh keep the routes imported under the old policy until their
+    /// session restarts.
+    pub fn policy_changed(&mut self, _now: Duration) {
+        let local = self.local_view();
+        let established: Vec<IpAddr> = self
+            .peers
+            .values()
+            .filter(|p| p.negotiated.is_some() && p.session.state() == State::Established)
+            .map(|p| p.cfg.address)
+            .collect();
+        for addr in established {
+            let Some(p) = self.peers.get(&addr) else {
+                continue;
+            };
+            let view = self.peer_view(p);
+            let Some(n) = &p.negotiated else { continue };
+            let families = n.families.clone();
+            let refresh = n.route_refresh;
+            let mut want: HashMap<IpNet, PathAttributes> = HashMap::new();
+            for (prefix, best) in self.rib.iter_best() {
+                if !families.contains(&Family::of(prefix)) {
+                    continue;
+                }
+                if let Some(a) = self.exported(&local, &view, prefix, best) {
+                    want.insert(*prefix, a);
+                }
+            }
+            let Some(p) = self.peers.get_mut(&addr) else {
+                continue;
+            };
+            for prefix in p.adj_out.keys() {
+                if !want.contains_key(prefix) {
+                    p.pending.insert(*prefix, None);
+                }
+            }
+            for (prefix, a) in want {
+                if p.adj_out.get(&prefix).is_some_and(|o| **o == a) {
+                    p.pending.remove(&prefix);
+                } else {
+                    p.pending.insert(prefix, Some(Arc::new(a)));
+                }
+            }
+            self.flush(addr);
+            if refresh {
+                for f in families {
+                    self.send(addr, &refresh_marker(f, 0));
+                }
+            }
+        }
+        self.propagate();
     }
 
     fn peer_view(&self, p: &Peer) -> PeerView {
@@ -690,6 +807,7 @@ impl Speaker {
         p.negotiated = Some(n);
         p.adj_out.clear();
         p.pending.clear();
+        p.refreshing.clear();
         self.out.push_back(Output::SessionUp { peer: addr });
         // Initial advertisement, then End-of-RIB per family (RFC 4724 §2).
         let (view, local) = (self.peer_view(&self.peers[&addr]), self.local_view());
@@ -718,6 +836,7 @@ impl Speaker {
         let n = p.negotiated.take();
         p.adj_out.clear();
         p.pending.clear();
+        p.refreshing.clear();
         let src = Source::Peer(addr);
         let gr = n.as_ref().and_then(|n| n.peer_graceful_restart.clone());
         match gr {
@@ -759,7 +878,13 @@ impl Speaker {
         best: &Path,
     ) -> Option<PathAttributes> {
         let mut a = export_attrs(local, view, prefix, best)?;
-        self.policy.export(view, prefix, &mut a).then_some(a)
+        let learned_from = match best.source {
+            Source::Local => None,
+            Source::Peer(addr) => Some(addr),
+        };
+        self.policy
+            .export(view, prefix, &mut a, learned_from)
+            .then_some(a)
     }
 
     /// Process an UPDATE from an Established peer (RFC 7606 treat-as-withdraw, loop checks,
@@ -998,6 +1123,14 @@ impl Speaker {
             self.send(addr, &Message::Update(u));
         }
     }
+}
+
+/// A ROUTE-REFRESH for one family: subtype 0 request, 1 BoRR, 2 EoRR (RFC 7313).
+fn refresh_marker(f: Family, subtype: u8) -> Message {
+    Message::RouteRefresh(RouteRefresh {
+        afi_safi: f.afi_safi(),
+        subtype,
+    })
 }
 
 /// Split prefixes into runs whose encoded size fits `budget` bytes.

@@ -611,6 +611,7 @@ impl calico_bgp::export::RoutePolicy for DenyAndTag {
         _: &calico_bgp::export::PeerView,
         prefix: &IpNet,
         attrs: &mut PathAttributes,
+        _: Option<IpAddr>,
     ) -> bool {
         attrs.communities.push(0xfc00_0001);
         !prefix.to_string().starts_with("10.99.")
@@ -789,4 +790,232 @@ mod garbage {
             prop_assert_eq!(n.state(b, a), Some(State::Established));
         }
     }
+}
+
+/// A policy the test switches while the speaker holds it: rejects prefixes starting with
+/// the given strings, tags exports when asked, and records each export's `learned_from`.
+#[derive(Clone, Default)]
+struct Switch(std::sync::Arc<std::sync::Mutex<SwitchState>>);
+#[derive(Default)]
+struct SwitchState {
+    deny_export: Option<String>,
+    deny_import: Option<String>,
+    tag_exports: bool,
+    learned_from: HashMap<IpNet, Option<IpAddr>>,
+}
+impl Switch {
+    fn set(&self, f: impl FnOnce(&mut SwitchState)) {
+        f(&mut self.0.lock().unwrap());
+    }
+}
+impl calico_bgp::export::RoutePolicy for Switch {
+    fn export(
+        &self,
+        _: &calico_bgp::export::PeerView,
+        prefix: &IpNet,
+        attrs: &mut PathAttributes,
+        learned_from: Option<IpAddr>,
+    ) -> bool {
+        let mut s = self.0.lock().unwrap();
+        s.learned_from.insert(*prefix, learned_from);
+        if s.tag_exports {
+            attrs.communities.push(0xfc00_0002);
+        }
+        s.deny_export
+            .as_ref()
+            .is_none_or(|d| !prefix.to_string().starts_with(d.as_str()))
+    }
+    fn import(
+        &self,
+        _: &calico_bgp::export::PeerView,
+        prefix: &IpNet,
+        _: &mut PathAttributes,
+    ) -> bool {
+        let s = self.0.lock().unwrap();
+        s.deny_import
+            .as_ref()
+            .is_none_or(|d| !prefix.to_string().starts_with(d.as_str()))
+    }
+}
+
+/// 10.0.0.1 (AS 64512) ── 10.0.0.2 (AS 65002, policy `Switch`) ── 10.0.0.3 (AS 65003), eBGP.
+fn chain_with_switch() -> (Net, Switch) {
+    let mut n = Net::default();
+    n.add("10.0.0.1", 64512, |_| {});
+    n.add("10.0.0.2", 65002, |_| {});
+    n.add("10.0.0.3", 65003, |_| {});
+    n.peer("10.0.0.1", "10.0.0.2", 65002, |_| {});
+    n.peer("10.0.0.2", "10.0.0.1", 64512, |_| {});
+    n.peer("10.0.0.2", "10.0.0.3", 65003, |_| {});
+    n.peer("10.0.0.3", "10.0.0.2", 65002, |_| {});
+    let sw = Switch::default();
+    n.node("10.0.0.2").set_policy(Box::new(sw.clone()));
+    n.run();
+    let now = n.now;
+    n.node("10.0.0.1")
+        .originate(net("10.244.1.0/26"), LocalRoute::default(), now);
+    n.node("10.0.0.1")
+        .originate(net("10.244.2.0/26"), LocalRoute::default(), now);
+    n.node("10.0.0.2")
+        .originate(net("10.245.0.0/26"), LocalRoute::default(), now);
+    n.run();
+    (n, sw)
+}
+
+#[test]
+fn export_policy_sees_where_a_route_came_from() {
+    let (n, sw) = chain_with_switch();
+    let s = sw.0.lock().unwrap();
+    assert_eq!(s.learned_from[&net("10.244.1.0/26")], Some(ip("10.0.0.1")));
+    assert_eq!(s.learned_from[&net("10.245.0.0/26")], None);
+    drop(s);
+    assert!(n.route("10.0.0.3", "10.244.1.0/26").is_some());
+    assert!(n.route("10.0.0.3", "10.245.0.0/26").is_some());
+}
+
+#[test]
+fn policy_changed_reexports_changed_and_withdraws_filtered_routes() {
+    let (mut n, sw) = chain_with_switch();
+    sw.set(|s| {
+        s.deny_export = Some("10.244.1.".into());
+        s.tag_exports = true;
+    });
+    n.log.clear();
+    let now = n.now;
+    n.node("10.0.0.2").policy_changed(now);
+    n.run();
+    assert!(n.route("10.0.0.3", "10.244.1.0/26").is_none());
+    let out = n.nodes[&ip("10.0.0.2")]
+        .adj_rib_out(ip("10.0.0.3"))
+        .unwrap();
+    assert!(!out.contains_key(&net("10.244.1.0/26")));
+    // Changed attributes (the tag) were re-sent for the routes still exported.
+    for p in ["10.244.2.0/26", "10.245.0.0/26"] {
+        assert_eq!(
+            n.route("10.0.0.3", p).unwrap().attrs.communities,
+            vec![0xfc00_0002]
+        );
+    }
+    // The same policy again changes nothing: no UPDATE leaves 10.0.0.2.
+    n.log.clear();
+    n.node("10.0.0.2").policy_changed(now);
+    n.run();
+    let updates = n
+        .log
+        .iter()
+        .filter(|(x, o)| {
+            *x == ip("10.0.0.2") && matches!(o, Output::Send { bytes, .. } if bytes[18] == 2)
+        })
+        .count();
+    assert_eq!(updates, 0);
+    // Lifting the filter brings the route back.
+    sw.set(|s| s.deny_export = None);
+    n.node("10.0.0.2").policy_changed(now);
+    n.run();
+    assert!(n.route("10.0.0.3", "10.244.1.0/26").is_some());
+}
+
+#[test]
+fn policy_changed_refreshes_imports_from_peers() {
+    let (mut n, sw) = chain_with_switch();
+    assert!(n.route("10.0.0.2", "10.244.1.0/26").is_some());
+    sw.set(|s| s.deny_import = Some("10.244.1.".into()));
+    n.log.clear();
+    let now = n.now;
+    n.node("10.0.0.2").policy_changed(now);
+    n.run();
+    // A ROUTE-REFRESH request (type 5, subtype 0) per family to each peer.
+    let requests = n
+        .log
+        .iter()
+        .filter(|(x, o)| {
+            *x == ip("10.0.0.2")
+                && matches!(o, Output::Send { bytes, .. } if bytes[18] == 5 && bytes[21] == 0)
+        })
+        .count();
+    assert_eq!(requests, 4);
+    // The route accepted before is now rejected: gone here and withdrawn downstream.
+    assert!(n.route("10.0.0.2", "10.244.1.0/26").is_none());
+    assert!(
+        n.nodes[&ip("10.0.0.2")]
+            .rib()
+            .paths(&net("10.244.1.0/26"))
+            .is_empty()
+    );
+    assert!(n.route("10.0.0.3", "10.244.1.0/26").is_none());
+    assert!(n.route("10.0.0.2", "10.244.2.0/26").is_some());
+    // Accepting again brings it back through a new refresh.
+    sw.set(|s| s.deny_import = None);
+    n.node("10.0.0.2").policy_changed(now);
+    n.run();
+    assert!(n.route("10.0.0.2", "10.244.1.0/26").is_some());
+    assert!(n.route("10.0.0.3", "10.244.1.0/26").is_some());
+}
+
+fn refresh_msg(subtype: u8) -> Vec<u8> {
+    Message::RouteRefresh(RouteRefresh {
+        afi_safi: AfiSafi::IPV4_UNICAST,
+        subtype,
+    })
+    .encode(WireOptions::default())
+    .unwrap()
+}
+
+#[test]
+fn enhanced_refresh_removes_routes_not_readvertised() {
+    let mut n = ebgp_pair();
+    let (a, c) = ("10.0.0.1", "10.0.0.3");
+    let now = n.now;
+    for p in ["10.245.1.0/26", "10.245.2.0/26"] {
+        n.node(c).originate(net(p), LocalRoute::default(), now);
+    }
+    n.run();
+    assert!(n.route(a, "10.245.1.0/26").is_some());
+    let ac = n.conn(a, c);
+    // BoRR, only 10.245.2.0/26 again, EoRR.
+    n.node(a).received(ac, &refresh_msg(1), now);
+    let again = raw_update(
+        "40 01 01 00  40 02 06 02 01 0000fde9  40 03 04 0a000003",
+        &[26, 10, 245, 2, 0],
+    );
+    n.node(a).received(ac, &again, now);
+    assert!(n.route(a, "10.245.1.0/26").is_some());
+    n.node(a).received(ac, &refresh_msg(2), now);
+    n.run();
+    assert!(n.route(a, "10.245.1.0/26").is_none());
+    assert!(n.route(a, "10.245.2.0/26").is_some());
+    // A BoRR whose EoRR never comes: the stale routes go after stale_routes_time.
+    n.node(a).received(ac, &refresh_msg(1), now);
+    n.run();
+    assert!(n.route(a, "10.245.2.0/26").is_some());
+    n.advance(361);
+    assert!(n.route(a, "10.245.2.0/26").is_none());
+}
+
+#[test]
+fn answering_a_refresh_is_bracketed_by_borr_and_eorr() {
+    let mut n = ebgp_pair();
+    let (a, c) = ("10.0.0.1", "10.0.0.3");
+    let now = n.now;
+    n.node(a)
+        .originate(net("10.244.1.0/26"), LocalRoute::default(), now);
+    n.run();
+    n.log.clear();
+    let ac = n.conn(a, c);
+    n.node(a).received(ac, &refresh_msg(0), now);
+    n.run();
+    let kinds: Vec<(u8, u8)> = n
+        .log
+        .iter()
+        .filter_map(|(x, o)| match o {
+            Output::Send { bytes, .. } if *x == ip(a) => {
+                Some((bytes[18], bytes.get(21).copied().unwrap_or(0)))
+            }
+            _ => None,
+        })
+        .filter(|k| k.0 == 2 || k.0 == 5)
+        .collect();
+    assert_eq!(kinds[0], (5, 1));
+    assert_eq!(kinds[1].0, 2);
+    assert_eq!(kinds[kinds.len() - 1], (5, 2));
 }
