@@ -14,7 +14,7 @@ use common::{BIN, Run, golden};
 fn status(path: &Path) -> Run {
     let o = Command::new(BIN)
         .args(["node", "status"])
-        .env("CALICO_BGP_STATUS_FILE", path)
+        .env(calico_bgp_io::status::STATUS_FILE_ENV, path)
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -126,7 +126,9 @@ fn unreadable_path_is_an_error() {
 /// A file written by the speaker's own writer reads back as the same table.
 #[test]
 fn speaker_written_file() {
-    use calico_bgp_io::status::{PeerRow, StatusFile, clock, write};
+    use calico_bgp_io::status::{
+        PEER_TYPE_GLOBAL, PEER_TYPE_MESH, PEER_TYPE_NODE, PeerRow, StatusFile, clock, write,
+    };
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("bgp-status.json");
     let row = |address: &str, peer_type: &str| PeerRow {
@@ -140,8 +142,9 @@ fn speaker_written_file() {
         &p,
         &StatusFile {
             peers: vec![
-                row("10.0.0.2", "node-to-node mesh"),
-                row("fd00::3", "global"),
+                row("10.0.0.2", PEER_TYPE_MESH),
+                row("fd00::3", PEER_TYPE_GLOBAL),
+                row("192.0.2.7", PEER_TYPE_NODE),
             ],
         },
     )
@@ -152,7 +155,30 @@ fn speaker_written_file() {
         "{out}"
     );
     assert!(
-        out.contains("| fd00::3      | global    | up    | 22:13:20 | Established |\n"),
+        out.contains("| 192.0.2.7    | node specific     | up    | 22:13:20 | Established |\n"),
         "{out}"
     );
+    let v6 = out.split("IPv6 BGP status\n").nth(1).unwrap();
+    assert!(
+        v6.contains("| fd00::3      | global    | up    | 22:13:20 | Established |\n"),
+        "{out}"
+    );
+    assert!(
+        !v6.contains("10.0.0.2") && !v6.contains("192.0.2.7"),
+        "{out}"
+    );
+}
+
+/// An empty `CALICO_BGP_STATUS_FILE` means the default path (/var/run/calico/bgp-status.json).
+#[test]
+fn empty_env_means_default_path() {
+    use calico_bgp_io::status::DEFAULT_STATUS_FILE;
+    if Path::new(DEFAULT_STATUS_FILE).exists() {
+        eprintln!(
+            "SKIPPED: {DEFAULT_STATUS_FILE} exists (a node runs here); not checking the default"
+        );
+        return;
+    }
+    let r = status(Path::new(""));
+    assert_eq!(r.fails(), "Calico process is not running.\n");
 }
