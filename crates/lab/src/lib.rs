@@ -16,20 +16,27 @@
 //!
 //! ```text
 //! calico-lab up --nodes 2                       # --datastore etcd, --pool CIDR
+//! calico-lab up --encap none --nodes 3 --route-reflector 1   # BGP instead of VXLAN
 //! calico-lab pod add x/a --node 1 --labels pod=a --serve tcp/80,udp/80
 //! calico-lab pod add x/b --node 2 --labels pod=b --serve tcp/80,udp/80 --ip 10.244.201.10
 //! calico-lab probe                              # TCP/80 truth table; --protocol udp|icmp, --output json
 //! calico-lab exec --node 1 -- calicoctl apply -f policy.yaml
 //! calico-lab pod label x/b --labels pod=b,role=db
 //! calico-lab node stop --node 2 --kill; calico-lab node start --node 2
+//! calico-lab exec --node 2 -- calicoctl node status   # node 2's BGP peers (--encap none)
 //! calico-lab status; eval "$(calico-lab env)"; calico-lab down
 //! ```
 //!
+//! With `--encap none` the nodes run calico-node's BGP speaker and route each other's pod
+//! blocks over the underlay without encapsulation ([`bgp`]): a full mesh, or route reflectors
+//! with `--route-reflector`.
+//!
 //! Modules: [`names`] (pure naming and addressing), [`state`] (state file, lock), [`sys`]
-//! (`ip` commands in lab namespaces, threads in a namespace, daemons), [`datastore`], [`up`](mod@up),
+//! (`ip` commands in lab namespaces, threads in a namespace, daemons), [`datastore`], [`up`](mod@up), [`bgp`] (topology, status files),
 //! [`pod`], [`node`] (stop/start calico-node), [`probe`](mod@probe) (reachability matrices), [`serve`] (the pods' servers), [`ops`] (down,
 //! status, env, exec).
 
+pub mod bgp;
 pub mod bins;
 pub mod datastore;
 pub mod error;

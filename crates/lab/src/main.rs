@@ -19,7 +19,9 @@ use clap::{Parser, Subcommand, ValueEnum};
     after_help = "Example:\n  calico-lab up --nodes 2\n  calico-lab pod add x/a --node 1 --labels pod=a --serve tcp/80,udp/80\n  \
                   calico-lab pod add x/b --node 2 --labels pod=b --serve tcp/80,udp/80\n  calico-lab probe\n  \
                   calico-lab exec --node 1 -- calicoctl apply -f policy.yaml\n  calico-lab probe --protocol udp --output json\n  \
-                  calico-lab down\n\nState, logs and the embedded datastore: /run/calico-lab/NAME/ ($CALICO_LAB_STATE/NAME/)."
+                  calico-lab down\n\nWithout encapsulation (BGP between the nodes):\n  \
+                  calico-lab up --encap none --nodes 3 --route-reflector 1\n  \
+                  calico-lab exec --node 2 -- calicoctl node status\n\nState, logs and the embedded datastore: /run/calico-lab/NAME/ ($CALICO_LAB_STATE/NAME/)."
 )]
 struct Cli {
     /// The lab to work on (several labs can exist side by side).
@@ -54,6 +56,7 @@ enum Cmd {
     Up {
         #[arg(long, default_value_t = 2)]
         nodes: usize,
+        /// vxlan: a VXLAN overlay; none: no encapsulation, BGP between the nodes.
         #[arg(long, value_enum, default_value = "vxlan")]
         encap: EncapArg,
         #[arg(long, value_enum, default_value = "embedded")]
@@ -61,7 +64,12 @@ enum Cmd {
         /// The default IPv4 pool (calico-node's CALICO_IPV4POOL_CIDR).
         #[arg(long, default_value = "10.244.0.0/16")]
         pool: String,
-        /// Seconds to wait for the nodes to be ready.
+        /// Make these nodes (1-based, e.g. 1 or 1,2) BGP route reflectors and turn the
+        /// node-to-node mesh off (--encap none only).
+        #[arg(long = "route-reflector", value_delimiter = ',', num_args = 1..)]
+        route_reflectors: Vec<usize>,
+        /// Seconds to wait for the nodes to be ready (and, with --encap none, for their BGP
+        /// sessions).
         #[arg(long, default_value_t = 90)]
         timeout: u64,
     },
@@ -182,6 +190,7 @@ fn run(cli: Cli) -> Result<i32> {
             encap,
             datastore,
             pool,
+            route_reflectors,
             timeout,
         } => {
             let opts = UpOptions {
@@ -196,6 +205,7 @@ fn run(cli: Cli) -> Result<i32> {
                     DatastoreArg::Etcd => DatastoreKind::Etcd,
                 },
                 pool,
+                route_reflectors,
                 timeout: Duration::from_secs(timeout),
             };
             calico_lab::up(&opts, &mut |l: &str| print_line(l))?;

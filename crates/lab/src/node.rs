@@ -1,6 +1,9 @@
 //! `calico-lab node stop|start`: stop a node's calico-node (SIGTERM, or SIGKILL with `--kill`,
 //! as a crash would) and start it again with the same settings, waiting until it is ready.
-//! Its dataplane stays as it was while it is stopped; on start it must resync.
+//! Its dataplane stays as it was while it is stopped; on start it must resync. With
+//! `--encap none` a stopped node's BGP status file is removed (`calicoctl node status` on it
+//! says Calico is not running), and `start` also waits until every running node's BGP
+//! sessions are established again.
 
 use std::time::Duration;
 
@@ -41,6 +44,7 @@ pub fn stop(name: &str, index: usize, kill: bool) -> Result<String> {
         n.calico_node = None;
     }
     dir.save(&st)?;
+    crate::bgp::remove_status_file(&crate::bgp::status_file(&dir.dir, index))?;
     Ok(format!(
         "node {index}: calico-node (pid {}) {}",
         p.pid,
@@ -67,7 +71,7 @@ pub fn start(
         )));
     }
     let bin = bins::find("calico-node")?;
-    let rec = start_calico_node(&dir, &node, &st.datastore, &st.pool, &bin)?;
+    let rec = start_calico_node(&dir, &st, &node, &bin)?;
     progress(&format!(
         "node {index}: calico-node started (pid {})",
         rec.pid
@@ -78,5 +82,9 @@ pub fn start(
     dir.save(&st)?;
     let mut one = st.clone();
     one.nodes.retain(|n| n.index == index);
-    wait_ready(&one, timeout, progress)
+    wait_ready(&one, timeout, progress)?;
+    if st.bgp() {
+        crate::bgp::wait_established(&st, &dir.dir, timeout, progress)?;
+    }
+    Ok(())
 }

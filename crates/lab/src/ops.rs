@@ -112,7 +112,10 @@ pub fn status(name: &str) -> Result<String> {
             "NOT READY (up did not finish)"
         },
         st.pool,
-        st.encap,
+        match crate::up::routing_summary(&st).as_str() {
+            "VXLAN" => "vxlan".to_string(),
+            other => format!("none ({other})"),
+        },
         match &st.datastore {
             DatastoreState::Embedded { path } => format!("embedded {}", path.display()),
             DatastoreState::Etcd { endpoints } => format!(
@@ -144,6 +147,9 @@ pub fn status(name: &str) -> Result<String> {
             n.index, n.name, n.netns, n.ip
         ));
     }
+    if st.bgp() {
+        out.push_str(&bgp_peers_table(&dir.dir, &st));
+    }
     out.push_str("\nPOD        NODE  ADDRESS        SERVES                  SERVERS\n");
     let mut pods = st.pods.clone();
     pods.sort_by_key(|a| a.key());
@@ -166,6 +172,35 @@ pub fn status(name: &str) -> Result<String> {
         ));
     }
     Ok(out)
+}
+
+/// Each node's BGP peers as its speaker reports them (its status file).
+fn bgp_peers_table(dir: &std::path::Path, st: &LabState) -> String {
+    let mut out =
+        String::from("\nBGP   PEER           TYPE                STATE  SINCE     INFO\n");
+    for n in &st.nodes {
+        let path = crate::bgp::status_file(dir, n.index);
+        match crate::bgp::read_peers(&path) {
+            Ok(Some(peers)) if peers.is_empty() => {
+                out.push_str(&format!("{:<5} (no peers)\n", n.index));
+            }
+            Ok(Some(peers)) => {
+                for p in peers {
+                    out.push_str(&format!(
+                        "{:<5} {:<14} {:<19} {:<6} {:<9} {}\n",
+                        n.index, p.address, p.peer_type, p.state, p.since, p.info
+                    ));
+                }
+            }
+            Ok(None) => out.push_str(&format!(
+                "{:<5} (no status file {}: calico-node not running)\n",
+                n.index,
+                path.display()
+            )),
+            Err(e) => out.push_str(&format!("{:<5} ({e})\n", n.index)),
+        }
+    }
+    out
 }
 
 /// The environment of `exec` and `env`: the datastore variables.
@@ -208,7 +243,8 @@ pub enum ExecTarget {
 }
 
 /// Run `argv` inside a node's (or pod's) namespace with the lab's datastore environment and
-/// the lab's binaries first on `PATH`; returns its exit code.
+/// the lab's binaries first on `PATH` (and, on a node, `CALICO_BGP_STATUS_FILE` naming that
+/// node's BGP status file); returns its exit code.
 pub fn exec(name: &str, target: &ExecTarget, argv: &[String]) -> Result<i32> {
     let dir = LabDir::open(name, false)?;
     let st = dir.load()?;
@@ -218,8 +254,16 @@ pub fn exec(name: &str, target: &ExecTarget, argv: &[String]) -> Result<i32> {
                 .into(),
         ));
     };
+    // A node's command also sees that node's BGP status file (`calicoctl node status`).
+    let mut extra = Vec::new();
     let netns = match target {
-        ExecTarget::Node(i) => st.node(*i)?.netns.clone(),
+        ExecTarget::Node(i) => {
+            extra.push((
+                crate::bgp::STATUS_FILE_ENV.to_string(),
+                crate::bgp::status_file(&dir.dir, *i).display().to_string(),
+            ));
+            st.node(*i)?.netns.clone()
+        }
         ExecTarget::Pod(p) => {
             let (ns, pod) = names::parse_pod_ref(p)?;
             st.pod(&ns, &pod)
@@ -239,7 +283,7 @@ pub fn exec(name: &str, target: &ExecTarget, argv: &[String]) -> Result<i32> {
         .arg(prog)
         .args(args)
         .env("PATH", path);
-    for (k, v) in lab_env(&st) {
+    for (k, v) in lab_env(&st).into_iter().chain(extra) {
         cmd.env(k, v);
     }
     let status = cmd

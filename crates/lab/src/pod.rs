@@ -116,7 +116,8 @@ pub fn netconf(dir: &LabDir, st: &LabState, node_name: &str) -> serde_json::Valu
         "name": "k8s-pod-network",
         "type": "calico",
         "nodename": node_name,
-        "mtu": 1450,
+        // VXLAN takes 50 bytes of the underlay's 1500.
+        "mtu": if st.bgp() { 1500 } else { 1450 },
         "log_level": "info",
         "log_file_path": dir.log("cni.log").display().to_string(),
         "ipam": {"type": "calico-ipam"},

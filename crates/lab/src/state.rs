@@ -8,6 +8,8 @@
 //!   etcd/           etcd's data directory (--datastore etcd)
 //!   netconf-node<I>.json  the CNI network configuration of node I's pods (for reference;
 //!                   `pod add` builds the same one)
+//!   n<I>/bgp-status.json  node I's BGP peer table, written by its calico-node
+//!                   (CALICO_BGP_STATUS_FILE; `--encap none`)
 //!   logs/           calico-node-<i>.log, etcd.log, cni.log, serve-<ns>-<pod>.log
 //! ```
 //!
@@ -97,7 +99,11 @@ impl PodState {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LabState {
     pub name: String,
+    /// `vxlan`, or `none` (routes between the nodes by BGP).
     pub encap: String,
+    /// Route reflector nodes (1-based) in BGP mode; empty: full mesh.
+    #[serde(default)]
+    pub route_reflectors: Vec<usize>,
     pub pool: String,
     pub datastore: DatastoreState,
     pub underlay_netns: String,
@@ -111,6 +117,11 @@ pub struct LabState {
 }
 
 impl LabState {
+    /// Whether the nodes route pod traffic by BGP (`--encap none`).
+    pub fn bgp(&self) -> bool {
+        self.encap == "none"
+    }
+
     pub fn node(&self, index: usize) -> Result<&NodeState> {
         self.nodes.iter().find(|n| n.index == index).ok_or_else(|| {
             LabError::Invalid(format!(
@@ -239,6 +250,7 @@ mod tests {
         let s = LabState {
             name: "t".into(),
             encap: "vxlan".into(),
+            route_reflectors: vec![2],
             pool: "10.244.0.0/16".into(),
             datastore: DatastoreState::Etcd {
                 endpoints: "http://172.18.0.1:2379".into(),
@@ -260,5 +272,10 @@ mod tests {
             "{text}"
         );
         assert_eq!(serde_json::from_str::<LabState>(&text).unwrap(), s);
+        // A state file written before route reflectors existed still loads.
+        let mut old: serde_json::Value = serde_json::from_str(&text).unwrap();
+        old.as_object_mut().unwrap().remove("route_reflectors");
+        let back: LabState = serde_json::from_value(old).unwrap();
+        assert!(back.route_reflectors.is_empty());
     }
 }

@@ -17,8 +17,21 @@ use crate::sys;
 /// Encapsulation between nodes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Encap {
+    /// VXLAN overlay (calico-node with `CALICO_NETWORKING_BACKEND=vxlan`, no BGP).
     Vxlan,
+    /// No encapsulation: BGP between the nodes routes the pods' blocks over the underlay
+    /// (`CALICO_NETWORKING_BACKEND=bird`).
     None,
+}
+
+impl Encap {
+    /// The name kept in the state file and printed by `status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Encap::Vxlan => "vxlan",
+            Encap::None => "none",
+        }
+    }
 }
 
 /// Which datastore to run.
@@ -36,6 +49,8 @@ pub struct UpOptions {
     pub encap: Encap,
     pub datastore: DatastoreKind,
     pub pool: String,
+    /// Route reflector nodes (1-based; `--encap none` only). Empty: full BGP mesh.
+    pub route_reflectors: Vec<usize>,
     /// How long to wait for every node to be ready.
     pub timeout: Duration,
 }
@@ -48,6 +63,7 @@ impl Default for UpOptions {
             encap: Encap::Vxlan,
             datastore: DatastoreKind::Embedded,
             pool: "10.244.0.0/16".into(),
+            route_reflectors: vec![],
             timeout: Duration::from_secs(90),
         }
     }
@@ -65,12 +81,15 @@ fn check(opts: &UpOptions) -> Result<()> {
             names::MAX_NODES
         )));
     }
-    if opts.encap == Encap::None {
-        return Err(LabError::Invalid(
-            "--encap none: routing pod traffic without encapsulation needs BGP between the \
-             nodes, which arrives with the BGP issue (issue 6); use --encap vxlan for now"
-                .into(),
-        ));
+    if !opts.route_reflectors.is_empty() {
+        if opts.encap == Encap::Vxlan {
+            return Err(LabError::Invalid(
+                "--route-reflector: route reflectors are BGP peers, and --encap vxlan runs no \
+                 BGP; use --encap none with --route-reflector"
+                    .into(),
+            ));
+        }
+        crate::bgp::check_reflectors(opts.nodes, &opts.route_reflectors)?;
     }
     let pool: Ipv4Net = opts.pool.parse().map_err(|_| {
         LabError::Invalid(format!(
@@ -113,7 +132,8 @@ pub fn up(opts: &UpOptions, progress: &mut dyn FnMut(&str)) -> Result<LabState> 
     };
     let mut st = LabState {
         name: name.clone(),
-        encap: "vxlan".into(),
+        encap: opts.encap.as_str().into(),
+        route_reflectors: opts.route_reflectors.clone(),
         pool: opts.pool.clone(),
         datastore,
         underlay_netns: underlay.clone(),
@@ -174,9 +194,16 @@ pub fn up(opts: &UpOptions, progress: &mut dyn FnMut(&str)) -> Result<LabState> 
         ));
     }
 
+    if st.bgp() && !st.route_reflectors.is_empty() {
+        crate::bgp::apply_rr_topology(&st).map_err(fail)?;
+        progress(&format!(
+            "BGP: BGPConfiguration default (nodeToNodeMeshEnabled: false), BGPPeer {}",
+            crate::bgp::RR_PEER_NAME
+        ));
+    }
+
     for k in 0..st.nodes.len() {
-        let rec = start_calico_node(&dir, &st.nodes[k], &st.datastore, &opts.pool, &node_bin)
-            .map_err(fail)?;
+        let rec = start_calico_node(&dir, &st, &st.nodes[k], &node_bin).map_err(fail)?;
         progress(&format!(
             "node {}: calico-node started (pid {}, log {})",
             st.nodes[k].index,
@@ -193,16 +220,49 @@ pub fn up(opts: &UpOptions, progress: &mut dyn FnMut(&str)) -> Result<LabState> 
         let text = serde_json::to_string_pretty(&conf).unwrap_or_default();
         std::fs::write(&p, text + "\n").map_err(|e| LabError::io("cannot write", &p, e))?;
     }
+    for &i in &st.route_reflectors {
+        crate::bgp::mark_reflector(&st, i, opts.timeout).map_err(fail)?;
+        progress(&format!(
+            "node {i}: route reflector (cluster ID {}, label {}={})",
+            crate::bgp::RR_CLUSTER_ID,
+            crate::bgp::RR_LABEL.0,
+            crate::bgp::RR_LABEL.1
+        ));
+    }
     wait_ready(&st, opts.timeout, progress).map_err(fail)?;
+    if st.bgp() {
+        crate::bgp::wait_established(&st, &dir.dir, opts.timeout, progress).map_err(fail)?;
+    }
     st.ready = true;
     dir.save(&st)?;
     progress(&format!(
-        "lab {name:?} is up: {} node(s), pool {}, VXLAN; state in {}",
+        "lab {name:?} is up: {} node(s), pool {}, {}; state in {}",
         st.nodes.len(),
         st.pool,
+        routing_summary(&st),
         dir.dir.display()
     ));
     Ok(st)
+}
+
+/// How the nodes reach each other's pods, for messages: `VXLAN`, `BGP full mesh` or
+/// `BGP with route reflector(s) 1, 2`.
+pub fn routing_summary(st: &LabState) -> String {
+    if !st.bgp() {
+        return "VXLAN".into();
+    }
+    if st.route_reflectors.is_empty() {
+        "BGP full mesh".into()
+    } else {
+        format!(
+            "BGP with route reflector(s) {}",
+            st.route_reflectors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
 }
 
 fn make_underlay(ns: &str) -> Result<()> {
@@ -258,21 +318,34 @@ fn make_node(underlay: &str, ns: &str, i: usize) -> Result<()> {
     Ok(())
 }
 
-/// The environment calico-node runs with (besides `PATH`).
+/// The environment calico-node runs with (besides `PATH`): the datastore, the node's name
+/// and address, the default pool, and the networking backend: `vxlan` (VXLAN pool, no BGP)
+/// or, with `--encap none`, `bird` (the BGP speaker; a pool without encapsulation).
 pub fn calico_node_env(
     dir: &std::path::Path,
+    st: &LabState,
     node: &NodeState,
-    ds: &DatastoreState,
-    pool: &str,
 ) -> Vec<(String, String)> {
-    let mut env = datastore_env(ds);
+    let mut env = datastore_env(&st.datastore);
+    let (vxlan, backend) = if st.bgp() {
+        ("Never", "bird")
+    } else {
+        ("Always", "vxlan")
+    };
     env.extend(
         [
             ("NODENAME", node.name.clone()),
             ("IP", format!("{}/{UNDERLAY_PREFIX}", node.ip)),
-            ("CALICO_IPV4POOL_CIDR", pool.to_string()),
-            ("CALICO_IPV4POOL_VXLAN", "Always".into()),
-            ("CALICO_NETWORKING_BACKEND", "vxlan".into()),
+            ("CALICO_IPV4POOL_CIDR", st.pool.clone()),
+            ("CALICO_IPV4POOL_VXLAN", vxlan.into()),
+            ("CALICO_IPV4POOL_IPIP", "Never".into()),
+            ("CALICO_NETWORKING_BACKEND", backend.into()),
+            (
+                crate::bgp::STATUS_FILE_ENV,
+                crate::bgp::status_file(dir, node.index)
+                    .display()
+                    .to_string(),
+            ),
             ("FELIX_HEALTHENABLED", "true".into()),
             // Never the host's /var/lib/calico/nodename.
             (
@@ -287,13 +360,19 @@ pub fn calico_node_env(
     env
 }
 
+/// Start calico-node in `node`'s namespace. A status file left by an earlier run is removed
+/// first, so the peer table seen afterwards is this run's.
 pub(crate) fn start_calico_node(
     dir: &LabDir,
+    st: &LabState,
     node: &NodeState,
-    ds: &DatastoreState,
-    pool: &str,
     bin: &std::path::Path,
 ) -> Result<ProcessRecord> {
+    let status = crate::bgp::status_file(&dir.dir, node.index);
+    if let Some(parent) = status.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| LabError::io("cannot create", parent, e))?;
+    }
+    crate::bgp::remove_status_file(&status)?;
     let mut cmd = Command::new("ip");
     cmd.args(["netns", "exec", &node.netns])
         .arg(bin)
@@ -304,7 +383,7 @@ pub(crate) fn start_calico_node(
             cmd.env(k, v);
         }
     }
-    for (k, v) in calico_node_env(&dir.dir, node, ds, pool) {
+    for (k, v) in calico_node_env(&dir.dir, st, node) {
         cmd.env(k, v);
     }
     sys::spawn_daemon(

@@ -2,7 +2,8 @@
 //! pods on both nodes wired by the real calico CNI plugin, every pod reaching every pod with
 //! no policy (same node, and across nodes over VXLAN), `pod label` reaching the endpoint,
 //! `pod del`, and `down` leaving no namespace, no process and no state directory. Also the
-//! etcd datastore, a half-made lab cleaned by `down`, and `--encap none` refused.
+//! etcd datastore, a half-made lab cleaned by `down`, and bad `up` options (route reflectors
+//! with VXLAN, unknown reflector nodes) refused before anything is made.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -235,16 +236,39 @@ fn down_cleans_a_half_made_lab() {
 }
 
 #[test]
-fn encap_none_waits_for_bgp_and_makes_nothing() {
-    let name = format!("lt{}-none", std::process::id());
-    let o = Command::new(BIN)
-        .args(["up", "--name", &name, "--encap", "none"])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success());
-    assert!(err.contains("issue 6"), "{err}");
-    assert!(!calico_lab::state::state_dir(&name).exists());
+fn bad_up_options_are_refused_and_make_nothing() {
+    let name = format!("lt{}-bad", std::process::id());
+    for (args, expect) in [
+        (
+            vec!["--encap", "vxlan", "--route-reflector", "1"],
+            "--route-reflector: route reflectors are BGP peers, and --encap vxlan runs no BGP",
+        ),
+        (
+            vec!["--encap", "none", "--nodes", "2", "--route-reflector", "0"],
+            "--route-reflector 0: nodes are numbered 1 to 2",
+        ),
+        (
+            vec![
+                "--encap",
+                "none",
+                "--nodes",
+                "3",
+                "--route-reflector",
+                "1,1",
+            ],
+            "--route-reflector 1: given twice",
+        ),
+    ] {
+        let o = Command::new(BIN)
+            .args(["up", "--name", &name])
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{args:?}");
+        assert!(err.contains(expect), "{args:?}: {err}");
+        assert!(!calico_lab::state::state_dir(&name).exists());
+    }
     let bad = Command::new(BIN)
         .args(["up", "--name", "Bad_Name"])
         .output()

@@ -14,6 +14,8 @@ use std::time::Duration;
 
 use calico_lab::Matrix;
 
+pub mod conformance;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_calico-lab");
 
 /// Prefix of test lab names.
@@ -157,6 +159,15 @@ impl Lab {
         String::from_utf8_lossy(&o.stdout).into_owned()
     }
 
+    /// `calico-lab exec --node NODE -- ARGV...`; its stdout, panicking with its output
+    /// unless it succeeds.
+    pub fn node_exec(&self, node: usize, argv: &[&str]) -> String {
+        let n = node.to_string();
+        let mut args = vec!["exec", "--node", &n, "--"];
+        args.extend_from_slice(argv);
+        self.ok(&args)
+    }
+
     /// `probe --output json`.
     pub fn probe(&self, protocol: &str, port: u16, timeout: Duration) -> Matrix {
         let out = self.ok(&[
@@ -220,4 +231,36 @@ impl Drop for Lab {
 /// A matrix with every cell `value`.
 pub fn uniform(pods: &[String], value: bool) -> Vec<Vec<bool>> {
     vec![vec![value; pods.len()]; pods.len()]
+}
+
+/// Node `node` carries pod traffic over the VXLAN overlay: it has `vxlan.calico`.
+pub fn assert_vxlan(lab: &Lab, node: usize) {
+    let links = lab.node_exec(node, &["ip", "-o", "link", "show"]);
+    assert!(
+        links.contains("vxlan.calico"),
+        "node {node} has no vxlan.calico in VXLAN mode:\n{links}"
+    );
+}
+
+/// Node `from` routes `pod_ip` (a pod on node `to`) without encapsulation: no
+/// `vxlan.calico`, the route is a BGP-learned one (protocol 186) via node `to`'s underlay
+/// address on `eth0`, and the kernel picks it.
+pub fn assert_bgp_route(lab: &Lab, from: usize, pod_ip: &str, to: usize) {
+    let via = format!("via {} dev eth0", calico_lab::names::node_ip(to));
+    let links = lab.node_exec(from, &["ip", "-o", "link", "show"]);
+    assert!(
+        !links.contains("vxlan.calico"),
+        "node {from} has vxlan.calico with --encap none:\n{links}"
+    );
+    let bgp = lab.node_exec(from, &["ip", "route", "show", "proto", "186"]);
+    assert!(
+        bgp.lines().any(|l| l.contains(&via)),
+        "node {from} has no BGP route (proto 186) {via}:\n{bgp}\nall routes:\n{}",
+        lab.node_exec(from, &["ip", "route", "show"])
+    );
+    let got = lab.node_exec(from, &["ip", "route", "get", pod_ip]);
+    assert!(
+        got.contains(&via),
+        "node {from} routes {pod_ip} (on node {to}) as {got:?}, expected {via}"
+    );
 }
