@@ -24,6 +24,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use calico_bgp::export::RoutePolicy;
 use calico_bgp::fsm::State;
 use calico_bgp::speaker::{
     ConnId, LocalRoute, Output, PeerConfig, PeerStatus, Speaker, SpeakerConfig,
@@ -113,6 +114,8 @@ enum Command {
     RemovePeer(IpAddr),
     Originate(IpNet),
     Withdraw(IpNet),
+    SetPools(Vec<PoolRouting>),
+    SetPolicy(Box<dyn RoutePolicy>),
     Stop,
 }
 
@@ -218,6 +221,16 @@ impl SpeakerHandle {
     }
     pub fn withdraw(&self, prefix: IpNet) {
         let _ = self.tx.send(Command::Withdraw(prefix));
+    }
+    /// Replace the pools that decide how learned routes are installed; every installed
+    /// route is planned again.
+    pub fn set_pools(&self, pools: Vec<PoolRouting>) {
+        let _ = self.tx.send(Command::SetPools(pools));
+    }
+    /// Replace the import/export policy: exports are re-evaluated at once and established
+    /// peers are asked to send their routes again (route refresh) for import.
+    pub fn set_policy(&self, policy: Box<dyn RoutePolicy>) {
+        let _ = self.tx.send(Command::SetPolicy(policy));
     }
     /// The peer table as of the last event.
     pub fn status(&self) -> Vec<PeerRow> {
@@ -514,6 +527,22 @@ impl Loop {
             }
             Command::Originate(p) => self.speaker.originate(p, LocalRoute::default(), now),
             Command::Withdraw(p) => self.speaker.withdraw(p, now),
+            Command::SetPools(pools) => {
+                self.pools = pools;
+                let best: Vec<(IpNet, IpAddr)> = self
+                    .speaker
+                    .rib()
+                    .iter_best()
+                    .filter_map(|(prefix, path)| Some((*prefix, path.next_hop?)))
+                    .collect();
+                for (prefix, nh) in best {
+                    self.route(prefix, Some(nh)).await;
+                }
+            }
+            Command::SetPolicy(policy) => {
+                self.speaker.set_policy(policy);
+                self.speaker.policy_changed(now);
+            }
             Command::Stop => {}
         }
         self.drain().await;

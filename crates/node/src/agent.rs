@@ -54,6 +54,9 @@ pub struct Follow {
     pub env: FelixEnv,
     pub current: FelixSettings,
     pub mtu_file: std::path::PathBuf,
+    /// The BGP speaker, when `CALICO_NETWORKING_BACKEND` is `bird`.
+    pub bgp: Option<crate::bgp::BgpFollower>,
+    pub health: Arc<crate::health::Health>,
 }
 
 /// Whether VXLAN is in use: `vxlanEnabled`, or else any enabled IPv4 pool with VXLAN.
@@ -99,6 +102,19 @@ pub fn update_mtu_file(client: &Client, felix: &FelixSettings, path: &std::path:
 }
 
 impl KeyHook for Follow {
+    fn updates(&mut self, keys: &[crate::syncer::KeyUpdate]) {
+        if let Some(b) = self.bgp.as_mut() {
+            b.feed(keys);
+            b.report(&self.health);
+        }
+    }
+
+    fn tick(&mut self) {
+        if let Some(b) = self.bgp.as_ref() {
+            b.report(&self.health);
+        }
+    }
+
     fn changed(&mut self, keys: &[&str]) {
         let felix_changed = keys.iter().any(|k| k.contains("/felixconfigurations/"));
         let node_key = format!("/calico/resources/v3/projectcalico.org/nodes/{}", self.node);

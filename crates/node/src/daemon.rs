@@ -144,6 +144,10 @@ fn publish_cluster_counts(sy: &Syncer, m: &Metrics) {
 pub trait KeyHook {
     /// Called after each calc batch with the keys that changed.
     fn changed(&mut self, keys: &[&str]);
+    /// Called after each calc batch with the updates themselves (values included).
+    fn updates(&mut self, _keys: &[KeyUpdate]) {}
+    /// Called on every turn of the loop (at least once a second).
+    fn tick(&mut self) {}
 }
 
 impl KeyHook for () {
@@ -333,6 +337,7 @@ pub fn calc_loop(
         shared
             .metrics
             .set("felix_resync_state", if in_sync { 3.0 } else { 2.0 });
+        hook.tick();
         if keys.is_empty() {
             continue;
         }
@@ -382,6 +387,7 @@ pub fn calc_loop(
             })
             .collect();
         hook.changed(&changed);
+        hook.updates(&keys);
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! - [`felix`]: FelixConfiguration `default` + `node.<name>` + `FELIX_*` variables;
 //! - [`health`], [`metrics`], [`http`]: `/liveness`, `/readiness` (9099) and `/metrics` (9091);
 //! - [`daemon`], [`agent`]: the calc → dataplane loop and what runs around it;
+//! - [`bgp`]: the BGP speaker (Calico's BIRD + confd), driven from the same datastore stream;
 //! - [`syncer`]: the datastore watch (snapshot → in-sync → changes, re-listing after
 //!   compaction or a lost watch) as a sans-IO resync state machine plus its thread.
 //!
@@ -31,6 +32,7 @@
 
 pub mod agent;
 pub mod autodetect;
+pub mod bgp;
 pub mod daemon;
 pub mod dataplane;
 pub mod decode;

@@ -19,6 +19,7 @@ use anyhow::{Context, Result, bail};
 use calico_client::{CALICO_RS_VERSION, DatastoreConfig};
 use calico_node::agent::{self, Follow};
 use calico_node::autodetect::{route_source, system_interfaces};
+use calico_node::bgp::{self, BgpEnv, BgpFollower};
 use calico_node::daemon::{self, Shared};
 use calico_node::felix::{FelixEnv, FelixSettings, effective_spec};
 use calico_node::settings::NodeSettings;
@@ -140,12 +141,23 @@ fn run() -> Result<ExitCode> {
         dataplane::NftDataplane::new(cfg)
     })
     .map_err(anyhow::Error::msg)?;
+    let bgp_env =
+        BgpEnv::from(&|k| std::env::var(k).ok(), &settings.nodename).map_err(anyhow::Error::msg)?;
+    let bgp = if bgp_env.enabled {
+        shared.health.register(bgp::BGP, None, true);
+        Some(BgpFollower::new(&settings.nodename, bgp_env))
+    } else {
+        info!("CALICO_NETWORKING_BACKEND is not bird: no BGP speaker");
+        None
+    };
     let mut follow = Follow {
         client: client.clone(),
         node: settings.nodename.clone(),
         env: felix_env,
         current: felix,
         mtu_file,
+        bgp,
+        health: shared.health.clone(),
     };
     let res = daemon::calc_loop(
         client.backend().clone(),
