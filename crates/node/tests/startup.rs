@@ -350,6 +350,8 @@ fn follow_hook_tracks_felix_config_pools_and_mtu() {
         current: load_felix(&s.client, "node-a", &env).unwrap(),
         env,
         mtu_file: dir.path().join("mtu"),
+        bgp: None,
+        health: std::sync::Arc::new(calico_node::health::Health::new()),
     };
     assert_eq!(follow.current.log_level, Level::Info);
 
