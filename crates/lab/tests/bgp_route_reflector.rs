@@ -25,26 +25,39 @@ fn route_reflector_carries_routes_between_its_clients() {
         "rr",
         &["--encap", "none", "--nodes", "3", "--route-reflector", "1"],
     );
-    let cfg = lab.calicoctl_ok(&["get", "bgpconfiguration", "default", "-o", "yaml"], "");
-    assert!(cfg.contains("nodeToNodeMeshEnabled: false"), "{cfg}");
-    let peer = lab.calicoctl_ok(
-        &["get", "bgppeer", "peer-with-route-reflectors", "-o", "yaml"],
-        "",
+    let get = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["get"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["-o", "json"]);
+        let out = lab.calicoctl_ok(&all, "");
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"))
+    };
+    let cfg = get(&["bgpconfiguration", "default"]);
+    assert_eq!(cfg["spec"]["nodeToNodeMeshEnabled"], false, "{cfg}");
+    let peer = get(&["bgppeer", "peer-with-route-reflectors"]);
+    assert_eq!(peer["spec"]["nodeSelector"], "all()", "{peer}");
+    assert_eq!(
+        peer["spec"]["peerSelector"], "route-reflector == 'true'",
+        "{peer}"
     );
-    assert!(peer.contains("nodeSelector: all()"), "{peer}");
-    assert!(peer.contains("route-reflector == 'true'"), "{peer}");
-    let node1 = lab.calicoctl_ok(&["get", "node", "node1", "-o", "yaml"], "");
-    assert!(
-        node1.contains("routeReflectorClusterID: 244.0.0.1"),
+    let node1 = get(&["node", "node1"]);
+    assert_eq!(
+        node1["spec"]["bgp"]["routeReflectorClusterID"], "244.0.0.1",
         "{node1}"
     );
-    assert!(
-        node1.contains("route-reflector: \"true\"") || node1.contains("route-reflector: 'true'"),
+    assert_eq!(
+        node1["metadata"]["labels"]["route-reflector"], "true",
         "{node1}"
     );
-    assert!(node1.contains("ipv4Address: 172.18.0.11/24"), "{node1}");
-    let node2 = lab.calicoctl_ok(&["get", "node", "node2", "-o", "yaml"], "");
-    assert!(!node2.contains("routeReflectorClusterID"), "{node2}");
+    assert_eq!(
+        node1["spec"]["bgp"]["ipv4Address"], "172.18.0.11/24",
+        "calico-node's startup address survives the update: {node1}"
+    );
+    let node2 = get(&["node", "node2"]);
+    assert!(
+        node2["spec"]["bgp"]["routeReflectorClusterID"].is_null(),
+        "{node2}"
+    );
 
     let a = lab.ok(&["pod", "add", "x/a", "--node", "2", "--serve", "tcp/80"]);
     let b = lab.ok(&["pod", "add", "x/b", "--node", "3", "--serve", "tcp/80"]);
