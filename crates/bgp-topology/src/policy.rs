@@ -19,8 +19,11 @@
 //! 2. The `exportV4`/`exportV6` rules of the peer's filters; first match decides.
 //! 3. Calico's default export filter: reject a prefix inside a pool that is not exported
 //!    (disabled or `disableBGPExport`); add the `prefixAdvertisements` communities of every
-//!    entry whose CIDR contains the prefix; accept a prefix inside a service CIDR, then one
-//!    inside an exported pool; reject everything else.
+//!    entry whose CIDR contains the prefix; for each block affine to this node accept the
+//!    block itself, accept a more specific prefix inside it only with an elevated priority
+//!    (below the normal one) and reject other more specific ones (`calico_aggr`); accept a
+//!    prefix inside a service CIDR, then one inside an exported pool; reject everything
+//!    else.
 //!
 //! # Rule semantics (confd's `bgpFilterBIRDFuncs`)
 //! All conditions a rule sets must hold; a rule with none matches every route.
@@ -49,8 +52,17 @@
 //!   an `interface` never matches.
 //! - `priority` matches on export to eBGP peers see the normal priority for learned routes
 //!   (the attributes handed to the policy no longer carry LOCAL_PREF).
-//! - Calico's `reject_tunnel_routes` (by interface name) and `calico_aggr` (block
-//!   aggregation) are the topology's job: it decides which prefixes are originated.
+//! - Calico's `reject_tunnel_routes` (by interface name) is the topology's job: it decides
+//!   which prefixes are originated. Locally originated routes always have the normal
+//!   priority here, so an elevated (live-migration) more specific route inside an own block
+//!   is not exported.
+//!
+//! # Differences from BIRD
+//! - An export `setPriority` towards an iBGP peer changes the LOCAL_PREF sent; BIRD computes
+//!   LOCAL_PREF before the filters, so there it only changes `krt_metric`.
+//! - A route learned without LOCAL_PREF (from an eBGP peer) is stored with the LOCAL_PREF of
+//!   the normal priority (BIRD only sets `krt_metric`), so among learned routes best-path
+//!   selection compares priorities.
 //!
 //! Bad content (an unparsable CIDR, an unknown operator, action or peer type, a filter a
 //! peer names that does not exist, ...) skips the rule (or the reference) and is reported in
@@ -63,6 +75,8 @@ use calico_api::kinds::{BGPConfigurationSpec, BGPFilter, BGPFilterRule, parse_co
 use calico_bgp::export::{PeerView, RoutePolicy};
 use calico_bgp::wire::{AsPath, PathAttributes, SegmentKind};
 use ipnet::IpNet;
+
+use crate::topology::Plan;
 
 /// `2147483647 - priority` is the LOCAL_PREF carrying a route priority (as in Calico).
 pub const PRIORITY_LOCAL_PREF_BASE: i64 = 2_147_483_647;
@@ -93,6 +107,8 @@ pub struct PolicyInputs {
     pub normal_priority_v4: i64,
     /// `ipv6NormalRoutePriority` (1024 by default).
     pub normal_priority_v6: i64,
+    /// Blocks affine to this node: exported as aggregates (Calico's `calico_aggr`).
+    pub local_blocks: Vec<IpNet>,
 }
 
 impl Default for PolicyInputs {
@@ -105,7 +121,36 @@ impl Default for PolicyInputs {
             peer_filters: BTreeMap::new(),
             normal_priority_v4: DEFAULT_NORMAL_ROUTE_PRIORITY,
             normal_priority_v6: DEFAULT_NORMAL_ROUTE_PRIORITY,
+            local_blocks: Vec::new(),
         }
+    }
+}
+
+impl PolicyInputs {
+    /// The inputs for the node a topology [`Plan`] was made for: its pools, service CIDRs,
+    /// affine blocks, filters and peer filter lists, the `prefixAdvertisements` communities
+    /// and normal route priorities of the BGPConfiguration in effect. The second value lists
+    /// the problems found in `prefixAdvertisements`.
+    pub fn from_plan(plan: &Plan) -> (PolicyInputs, Vec<String>) {
+        let (prefix_communities, problems) = prefix_communities(&plan.config);
+        let inputs = PolicyInputs {
+            pools: plan
+                .pools
+                .iter()
+                .map(|p| PoolExport {
+                    cidr: p.cidr,
+                    exported: p.exported,
+                })
+                .collect(),
+            service_cidrs: plan.service_cidrs.clone(),
+            prefix_communities,
+            filters: plan.filters.clone(),
+            peer_filters: plan.peer_filters.clone(),
+            normal_priority_v4: plan.config.effective_ipv4_normal_route_priority(),
+            normal_priority_v6: plan.config.effective_ipv6_normal_route_priority(),
+            local_blocks: plan.local_blocks.iter().copied().collect(),
+        };
+        (inputs, problems)
     }
 }
 
@@ -682,7 +727,7 @@ impl CalicoPolicy {
     }
 
     /// Calico's `calico_export_to_bgp_peers` after the filters.
-    fn default_export(&self, prefix: &IpNet, attrs: &mut PathAttributes) -> bool {
+    fn default_export(&self, prefix: &IpNet, attrs: &mut PathAttributes, priority: i64) -> bool {
         if self
             .inputs
             .pools
@@ -696,6 +741,15 @@ impl CalicoPolicy {
                 for c in comms {
                     add_community(attrs, *c);
                 }
+            }
+        }
+        let normal = self.normal_priority(prefix);
+        for block in &self.inputs.local_blocks {
+            if block == prefix {
+                return true;
+            }
+            if block.contains(prefix) {
+                return priority < normal;
             }
         }
         self.inputs.service_cidrs.iter().any(|c| c.contains(prefix))
@@ -846,7 +900,7 @@ impl RoutePolicy for CalicoPolicy {
                 true
             }
             Some(_) => false,
-            None => self.default_export(prefix, attrs),
+            None => self.default_export(prefix, attrs, priority),
         }
     }
 }

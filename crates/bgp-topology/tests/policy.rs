@@ -717,3 +717,116 @@ fn policies_compare_equal_when_built_from_equal_inputs() {
     let (c, _) = CalicoPolicy::new(i);
     assert!(a != c);
 }
+
+// ---- own blocks (calico_aggr) -------------------------------------------------------------
+
+fn block_policy() -> CalicoPolicy {
+    let i = PolicyInputs {
+        pools: vec![PoolExport {
+            cidr: net("192.168.0.0/16"),
+            exported: true,
+        }],
+        local_blocks: vec![net("192.168.1.0/26")],
+        ..PolicyInputs::default()
+    };
+    let (p, problems) = CalicoPolicy::new(i);
+    assert!(problems.is_empty(), "{problems:?}");
+    p
+}
+
+#[test]
+fn own_blocks_are_exported_as_aggregates_only() {
+    let p = block_policy();
+    assert!(export_ebgp(&p, "192.168.1.0/26", false), "the block itself");
+    assert!(
+        !export_ebgp(&p, "192.168.1.5/32", false),
+        "a more specific route inside an own block"
+    );
+    assert!(
+        !export_ebgp(&p, "192.168.1.5/32", true),
+        "also when learned from another node"
+    );
+    assert!(
+        export_ebgp(&p, "192.168.2.5/32", true),
+        "outside own blocks: the pool decides"
+    );
+}
+
+#[test]
+fn elevated_priority_routes_inside_own_blocks_are_exported() {
+    let p = block_policy();
+    let mut a = path(&[]);
+    a.local_pref = Some(2_147_483_647 - 512);
+    assert!(p.export(
+        &peer(false),
+        &net("192.168.1.5/32"),
+        &mut a,
+        Some(ip(OTHER))
+    ));
+    let mut b = path(&[]);
+    b.local_pref = Some(2_147_483_647 - 1024);
+    assert!(!p.export(
+        &peer(false),
+        &net("192.168.1.5/32"),
+        &mut b,
+        Some(ip(OTHER))
+    ));
+}
+
+// ---- from a topology plan ----------------------------------------------------------------
+
+#[test]
+fn inputs_from_a_topology_plan() {
+    use calico_api::Resource;
+    use calico_bgp_topology::topology::{NoSecrets, State};
+    let res = |v: serde_json::Value| Resource::from_value(v).expect("resource");
+    let mut s = State::new();
+    for (name, addr) in [("a", "172.18.0.2"), ("b", "172.18.0.3")] {
+        s.upsert(res(
+            json!({"apiVersion": "projectcalico.org/v3", "kind": "Node",
+            "metadata": {"name": name}, "spec": {"bgp": {"ipv4Address": format!("{addr}/24")}}}),
+        ));
+    }
+    s.upsert(res(
+        json!({"apiVersion": "projectcalico.org/v3", "kind": "BGPConfiguration",
+        "metadata": {"name": "default"}, "spec": {
+            "serviceClusterIPs": [{"cidr": "10.96.0.0/12"}],
+            "communities": [{"name": "gold", "value": "65000:100"}],
+            "prefixAdvertisements": [{"cidr": "10.244.0.0/16", "communities": ["gold"]}],
+            "ipv4NormalRoutePriority": 2048}}),
+    ));
+    s.upsert(res(
+        json!({"apiVersion": "projectcalico.org/v3", "kind": "IPPool",
+        "metadata": {"name": "p"}, "spec": {"cidr": "10.244.0.0/16"}}),
+    ));
+    s.upsert(res(
+        json!({"apiVersion": "projectcalico.org/v3", "kind": "IPPool",
+        "metadata": {"name": "q"}, "spec": {"cidr": "10.99.0.0/16", "disableBGPExport": true}}),
+    ));
+    s.upsert(res(
+        json!({"apiVersion": "projectcalico.org/v3", "kind": "BGPFilter",
+        "metadata": {"name": "no-tens"}, "spec": {
+            "exportV4": [{"action": "Reject", "matchOperator": "In", "cidr": "10.244.9.0/24"}]}}),
+    ));
+    s.upsert(res(
+        json!({"apiVersion": "projectcalico.org/v3", "kind": "BGPPeer",
+        "metadata": {"name": "tor"}, "spec": {"peerIP": "10.0.0.2", "asNumber": 65001,
+            "filters": ["no-tens"]}}),
+    ));
+    s.block(net("10.244.1.0/26"), Some("a".into()));
+    let plan = s.plan("a", None, &NoSecrets).expect("plan");
+    let (i, problems) = PolicyInputs::from_plan(&plan);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(i.normal_priority_v4, 2048);
+    assert_eq!(i.local_blocks, vec![net("10.244.1.0/26")]);
+    assert_eq!(i.peer_filters[&ip(PEER)], vec!["no-tens".to_string()]);
+    let (p, problems) = CalicoPolicy::new(i);
+    assert!(problems.is_empty(), "{problems:?}");
+    let mut a = path(&[LOCAL_AS]);
+    assert!(p.export(&peer(true), &net("10.244.1.0/26"), &mut a, None));
+    assert_eq!(a.communities, vec![comm(65000, 100)]);
+    assert!(!export_ebgp(&p, "10.244.9.0/26", true), "the peer's filter");
+    assert!(export_ebgp(&p, "10.244.8.0/26", true));
+    assert!(!export_ebgp(&p, "10.99.0.0/26", true), "disableBGPExport");
+    assert!(export_ebgp(&p, "10.96.0.0/12", false), "service CIDR");
+}
