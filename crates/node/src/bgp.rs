@@ -28,7 +28,7 @@ use std::time::Instant;
 use calico_bgp::speaker::{PeerConfig, SpeakerConfig};
 use calico_bgp_io::routes::{EncapMode, PoolRouting};
 use calico_bgp_io::runtime::{RuntimeConfig, SpeakerHandle};
-use calico_bgp_topology::policy::{CalicoPolicy, PolicyInputs, PoolExport, prefix_communities};
+use calico_bgp_topology::policy::{CalicoPolicy, PolicyInputs};
 use calico_bgp_topology::topology::{Encap, NoPlan, Plan, Secrets, SpeakerSettings, State};
 use calico_calc::Update;
 use ipnet::IpNet;
@@ -136,23 +136,8 @@ pub fn pool_routing(plan: &Plan) -> Vec<PoolRouting> {
 
 /// The route policy of a plan, and the problems found building it.
 pub fn policy_for(plan: &Plan) -> (CalicoPolicy, Vec<String>) {
-    let (prefix_communities, mut problems) = prefix_communities(&plan.config);
-    let (policy, more) = CalicoPolicy::new(PolicyInputs {
-        pools: plan
-            .pools
-            .iter()
-            .map(|p| PoolExport {
-                cidr: p.cidr,
-                exported: p.exported,
-            })
-            .collect(),
-        service_cidrs: plan.service_cidrs.clone(),
-        prefix_communities,
-        filters: plan.filters.clone(),
-        peer_filters: plan.peer_filters.clone(),
-        normal_priority_v4: plan.config.effective_ipv4_normal_route_priority(),
-        normal_priority_v6: plan.config.effective_ipv6_normal_route_priority(),
-    });
+    let (inputs, mut problems) = PolicyInputs::from_plan(plan);
+    let (policy, more) = CalicoPolicy::new(inputs);
     problems.extend(more);
     (policy, problems)
 }
