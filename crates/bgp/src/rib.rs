@@ -1,17 +1,28 @@
-//! Adj-RIB-In, Loc-RIB and the RFC 4271 §9.1 decision process.
+//! Loc-RIB and the RFC 4271 §9.1 decision process, with each prefix's Adj-RIB-Out state.
 //!
-//! Paths are stored once, in the Loc-RIB entry of their prefix, tagged with their
-//! [`Source`]; a per-source prefix index makes the Adj-RIB-In of each peer (what it sent,
-//! after import policy) cheap to walk, mark stale or flush. Every operation is O(1) hash
-//! work plus O(k) for the k paths of one prefix, so installing n routes is O(n).
+//! One hash table holds every prefix. Its value is small (two pointers): the best path, and
+//! what was advertised for the prefix to each peer ([`AdjOut`]). Paths are reference
+//! counted and shared: all prefixes of one UPDATE point at the same [`Path`] (same source,
+//! attributes and next hop), and all prefixes advertised alike share one [`AdjOut`]. Paths
+//! that lost the decision live in a side table that is empty unless several peers send the
+//! same prefix. The Adj-RIB-In of a source is a filter over the table (walked on session
+//! events, not per route). Installing n routes is O(n) hash work.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use ipnet::IpNet;
 
 use crate::wire::{Family, Origin, PathAttributes};
+
+/// The hasher of the speaker's tables (prefixes come from peers: seeded per process).
+pub(crate) type Hasher = foldhash::fast::RandomState;
+pub(crate) type Map<K, V> = HashMap<K, V, Hasher>;
+
+pub(crate) fn map<K, V>() -> Map<K, V> {
+    HashMap::with_hasher(Hasher::default())
+}
 
 /// Where a path came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -37,7 +48,8 @@ pub struct Path {
     pub peer_id: Ipv4Addr,
     /// The peer is a route-reflector client of ours.
     pub from_rr_client: bool,
-    /// Kept by graceful restart, waiting for a refresh (RFC 4724).
+    /// Kept by graceful restart or an enhanced route refresh, waiting for a refresh
+    /// (RFC 4724, RFC 7313).
     pub stale: bool,
 }
 
@@ -63,10 +75,25 @@ impl Path {
             Source::Peer(a) => Some(a),
         }
     }
-    fn same(&self, o: &Path) -> bool {
+    /// The same route (source, next hop, attributes), stale or not.
+    pub(crate) fn same(&self, o: &Path) -> bool {
         self.source == o.source
             && self.next_hop == o.next_hop
             && (Arc::ptr_eq(&self.attrs, &o.attrs) || self.attrs == o.attrs)
+    }
+}
+
+impl AsRef<Path> for Path {
+    fn as_ref(&self) -> &Path {
+        self
+    }
+}
+
+fn same_arc(a: &Option<Arc<Path>>, b: &Option<Arc<Path>>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a.same(b),
+        (None, None) => true,
+        _ => false,
     }
 }
 
@@ -77,45 +104,68 @@ impl Path {
 /// (IGP cost: all equal), lowest router ID (ORIGINATOR_ID when present, RFC 4456), shortest
 /// CLUSTER_LIST, lowest peer address.
 pub fn best_path(paths: &[Path]) -> Option<usize> {
+    best_of(paths)
+}
+
+fn best_of<P: AsRef<Path>>(paths: &[P]) -> Option<usize> {
     if paths.len() <= 1 {
         return if paths.is_empty() { None } else { Some(0) };
     }
+    let at = |i: usize| paths[i].as_ref();
     let mut c: Vec<usize> = (0..paths.len()).collect();
-    fn keep_min<K: Ord>(c: &mut Vec<usize>, paths: &[Path], key: impl Fn(&Path) -> K) {
-        if let Some(m) = c.iter().map(|i| key(&paths[*i])).min() {
-            c.retain(|i| key(&paths[*i]) == m);
+    let keep_min = |c: &mut Vec<usize>, key: &dyn Fn(&Path) -> u64| {
+        if let Some(m) = c.iter().map(|i| key(at(*i))).min() {
+            c.retain(|i| key(at(*i)) == m);
         }
-    }
-    keep_min(&mut c, paths, |p| p.source != Source::Local);
-    keep_min(&mut c, paths, |p| std::cmp::Reverse(p.local_pref()));
-    keep_min(&mut c, paths, Path::as_path_len);
-    keep_min(&mut c, paths, Path::origin);
+    };
+    keep_min(&mut c, &|p| u64::from(p.source != Source::Local));
+    keep_min(&mut c, &|p| u64::from(u32::MAX - p.local_pref()));
+    keep_min(&mut c, &|p| p.as_path_len() as u64);
+    keep_min(&mut c, &|p| p.origin() as u64);
     if c.len() > 1 {
         // MED: only between paths from the same neighbouring AS.
-        let mut drop = HashSet::new();
+        let mut drop = Vec::new();
         for &i in &c {
             for &j in &c {
-                let (a, b) = (&paths[i], &paths[j]);
+                let (a, b) = (at(i), at(j));
                 if a.neighbour_as() == b.neighbour_as()
                     && a.attrs.med.unwrap_or(0) > b.attrs.med.unwrap_or(0)
                 {
-                    drop.insert(i);
+                    drop.push(i);
                 }
             }
         }
         c.retain(|i| !drop.contains(i));
     }
-    keep_min(&mut c, paths, |p| !p.ebgp);
-    keep_min(&mut c, paths, Path::router_id);
-    keep_min(&mut c, paths, |p| p.attrs.cluster_list.len());
-    keep_min(&mut c, paths, Path::peer_addr);
+    keep_min(&mut c, &|p| u64::from(!p.ebgp));
+    keep_min(&mut c, &|p| u64::from(u32::from(p.router_id())));
+    keep_min(&mut c, &|p| p.attrs.cluster_list.len() as u64);
+    if c.len() > 1 {
+        // Lowest peer address (local first): compare directly, addresses do not fit a u64.
+        if let Some(m) = c.iter().map(|i| at(*i).peer_addr()).min() {
+            c.retain(|i| at(*i).peer_addr() == m);
+        }
+    }
     c.first().copied()
 }
 
+/// What was advertised for one prefix: the attributes sent to each peer, by the peer's
+/// session slot. Shared by every prefix advertised alike.
+pub(crate) type AdjOut = [(u32, Arc<PathAttributes>)];
+
 #[derive(Debug, Default)]
-struct Entry {
-    paths: Vec<Path>,
-    best: Option<usize>,
+pub(crate) struct Entry {
+    /// The best path (`None` only while a withdrawal waits to be sent to peers).
+    pub(crate) best: Option<Arc<Path>>,
+    pub(crate) adj: Option<Arc<AdjOut>>,
+}
+
+impl Entry {
+    pub(crate) fn adj_for(&self, slot: u32) -> Option<&Arc<PathAttributes>> {
+        self.adj
+            .as_deref()
+            .and_then(|v| v.iter().find(|(s, _)| *s == slot).map(|(_, a)| a))
+    }
 }
 
 /// A change of the best path of one prefix.
@@ -128,12 +178,29 @@ pub struct BestChange {
     pub best: Option<Path>,
 }
 
-/// Loc-RIB plus the per-source Adj-RIB-In index.
-#[derive(Debug, Default)]
+/// A change as recorded: the prefix and its best path before and after.
+pub(crate) type RawChange = (IpNet, Option<Arc<Path>>, Option<Arc<Path>>);
+
+/// Loc-RIB plus each prefix's Adj-RIB-Out state.
+#[derive(Debug)]
 pub struct Rib {
-    entries: HashMap<IpNet, Entry>,
-    by_source: HashMap<Source, HashSet<IpNet>>,
-    changes: Vec<BestChange>,
+    entries: Map<IpNet, Entry>,
+    /// Paths other than the best, for prefixes with several.
+    others: Map<IpNet, Vec<Arc<Path>>>,
+    /// Prefixes with a best path.
+    routes: usize,
+    changes: Vec<RawChange>,
+}
+
+impl Default for Rib {
+    fn default() -> Self {
+        Rib {
+            entries: map(),
+            others: map(),
+            routes: 0,
+            changes: Vec::new(),
+        }
+    }
 }
 
 impl Rib {
@@ -143,80 +210,173 @@ impl Rib {
 
     /// Number of prefixes with at least one path.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.routes
     }
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.routes == 0
     }
 
     /// The best path for a prefix.
     pub fn best(&self, prefix: &IpNet) -> Option<&Path> {
-        let e = self.entries.get(prefix)?;
-        e.best.map(|i| &e.paths[i])
+        self.entries.get(prefix)?.best.as_deref()
     }
 
-    /// All paths for a prefix.
-    pub fn paths(&self, prefix: &IpNet) -> &[Path] {
-        self.entries.get(prefix).map_or(&[], |e| &e.paths)
+    /// All paths for a prefix (the best first).
+    pub fn paths(&self, prefix: &IpNet) -> Vec<Path> {
+        self.best(prefix)
+            .into_iter()
+            .chain(self.others.get(prefix).into_iter().flatten().map(|p| &**p))
+            .cloned()
+            .collect()
     }
 
     /// Every prefix with its best path.
     pub fn iter_best(&self) -> impl Iterator<Item = (&IpNet, &Path)> {
         self.entries
             .iter()
-            .filter_map(|(p, e)| e.best.map(|i| (p, &e.paths[i])))
+            .filter_map(|(p, e)| e.best.as_deref().map(|b| (p, b)))
     }
 
-    /// Prefixes a source currently contributes (its Adj-RIB-In after import policy).
+    /// Prefixes a source currently contributes (its Adj-RIB-In after import policy). Walks
+    /// the table.
     pub fn adj_in(&self, source: Source) -> impl Iterator<Item = &IpNet> {
-        self.by_source.get(&source).into_iter().flatten()
+        self.entries
+            .iter()
+            .filter(move |(p, e)| {
+                e.best.as_ref().is_some_and(|b| b.source == source)
+                    || self
+                        .others
+                        .get(*p)
+                        .is_some_and(|o| o.iter().any(|x| x.source == source))
+            })
+            .map(|(p, _)| p)
     }
 
-    /// Best-path changes since the last call.
+    /// Best-path changes since the last call (`best` is the path after that change).
     pub fn take_changes(&mut self) -> Vec<BestChange> {
+        self.take_raw_changes()
+            .into_iter()
+            .map(|(prefix, old, best)| BestChange {
+                prefix,
+                old: old.map(|p| (*p).clone()),
+                best: best.map(|p| (*p).clone()),
+            })
+            .collect()
+    }
+
+    pub(crate) fn take_raw_changes(&mut self) -> Vec<RawChange> {
         std::mem::take(&mut self.changes)
     }
 
-    fn reselect(&mut self, prefix: IpNet, old: Option<Path>) {
-        let Some(e) = self.entries.get_mut(&prefix) else {
-            if old.is_some() {
-                self.changes.push(BestChange {
-                    prefix,
-                    old,
-                    best: None,
-                });
-            }
+    pub(crate) fn has_changes(&self) -> bool {
+        !self.changes.is_empty()
+    }
+
+    pub(crate) fn entry_mut(&mut self, prefix: &IpNet) -> Option<&mut Entry> {
+        self.entries.get_mut(prefix)
+    }
+
+    pub(crate) fn entries_mut(&mut self) -> impl Iterator<Item = (&IpNet, &mut Entry)> {
+        self.entries.iter_mut()
+    }
+
+    /// What was advertised to the session with this slot.
+    pub(crate) fn adj_out_of(
+        &self,
+        slot: u32,
+    ) -> impl Iterator<Item = (&IpNet, &Arc<PathAttributes>)> {
+        self.entries
+            .iter()
+            .filter(move |_| slot != 0)
+            .filter_map(move |(p, e)| e.adj_for(slot).map(|a| (p, a)))
+    }
+
+    /// Forget what was advertised to a session (it ended).
+    pub(crate) fn forget_slot(&mut self, slot: u32) {
+        if slot == 0 {
             return;
-        };
-        e.best = best_path(&e.paths);
-        let new = e.best.map(|i| &e.paths[i]);
-        let changed = match (&old, new) {
-            (Some(o), Some(n)) => !o.same(n),
-            (None, None) => false,
-            _ => true,
-        };
-        if changed {
-            let best = new.cloned();
-            self.changes.push(BestChange { prefix, old, best });
         }
-        if e.paths.is_empty() {
-            self.entries.remove(&prefix);
+        let mut adj = AdjCache::default();
+        for e in self.entries.values_mut() {
+            if e.adj_for(slot).is_some() {
+                e.adj = adj.set(&e.adj, slot, None);
+            }
+        }
+        self.forget_empty();
+    }
+
+    /// Drop entries with neither a best path nor advertisements.
+    pub(crate) fn forget_if_empty(&mut self, prefix: &IpNet) {
+        if self
+            .entries
+            .get(prefix)
+            .is_some_and(|e| e.best.is_none() && e.adj.is_none())
+        {
+            self.entries.remove(prefix);
+        }
+    }
+
+    pub(crate) fn forget_empty(&mut self) {
+        self.entries
+            .retain(|_, e| e.best.is_some() || e.adj.is_some());
+    }
+
+    fn changed(&mut self, prefix: IpNet, old: Option<Arc<Path>>, new: Option<Arc<Path>>) {
+        if !same_arc(&old, &new) {
+            self.changes.push((prefix, old, new));
         }
     }
 
     /// Add or replace the path from `path.source`.
     pub fn insert(&mut self, prefix: IpNet, path: Path) {
-        self.by_source
-            .entry(path.source)
-            .or_default()
-            .insert(prefix);
+        self.insert_shared(prefix, Arc::new(path));
+    }
+
+    /// [`Rib::insert`] for a path shared with other prefixes.
+    pub fn insert_shared(&mut self, prefix: IpNet, path: Arc<Path>) {
         let e = self.entries.entry(prefix).or_default();
-        let old = e.best.map(|i| e.paths[i].clone());
-        match e.paths.iter_mut().find(|p| p.source == path.source) {
-            Some(p) => *p = path,
-            None => e.paths.push(path),
+        let has_others = !self.others.is_empty() && self.others.contains_key(&prefix);
+        match &e.best {
+            None => {
+                self.routes += 1;
+                e.best = Some(path.clone());
+                self.changed(prefix, None, Some(path));
+            }
+            Some(b) if !has_others && b.source == path.source => {
+                let old = e.best.replace(path.clone());
+                self.changed(prefix, old, Some(path));
+            }
+            Some(_) => {
+                let old = e.best.take();
+                let mut all: Vec<Arc<Path>> = old.iter().cloned().collect();
+                all.extend(self.others.remove(&prefix).unwrap_or_default());
+                match all.iter_mut().find(|p| p.source == path.source) {
+                    Some(p) => *p = path,
+                    None => all.push(path),
+                }
+                self.reselect(prefix, old, all);
+            }
         }
-        self.reselect(prefix, old);
+    }
+
+    /// Pick the best of `all` for `prefix` (whose best was `old`), keep the rest aside.
+    fn reselect(&mut self, prefix: IpNet, old: Option<Arc<Path>>, mut all: Vec<Arc<Path>>) {
+        let new = best_of(&all).map(|i| all.swap_remove(i));
+        if !all.is_empty() {
+            self.others.insert(prefix, all);
+        }
+        match (&old, &new) {
+            (Some(_), None) => self.routes -= 1,
+            (None, Some(_)) => self.routes += 1,
+            _ => {}
+        }
+        if let Some(e) = self.entries.get_mut(&prefix) {
+            e.best = new.clone();
+            if e.best.is_none() && e.adj.is_none() {
+                self.entries.remove(&prefix);
+            }
+        }
+        self.changed(prefix, old, new);
     }
 
     /// Remove the path from `source`; true if there was one.
@@ -224,58 +384,153 @@ impl Rib {
         let Some(e) = self.entries.get_mut(prefix) else {
             return false;
         };
-        let Some(i) = e.paths.iter().position(|p| p.source == source) else {
-            return false;
-        };
-        let old = e.best.map(|b| e.paths[b].clone());
-        e.paths.swap_remove(i);
-        if let Some(s) = self.by_source.get_mut(&source) {
-            s.remove(prefix);
+        let has_others = !self.others.is_empty() && self.others.contains_key(prefix);
+        if !has_others {
+            if e.best.as_ref().is_none_or(|b| b.source != source) {
+                return false;
+            }
+            let old = e.best.take();
+            if e.adj.is_none() {
+                self.entries.remove(prefix);
+            }
+            self.routes -= 1;
+            self.changed(*prefix, old, None);
+            return true;
         }
-        self.reselect(*prefix, old);
+        let in_best = e.best.as_ref().is_some_and(|b| b.source == source);
+        if !in_best {
+            let Some(o) = self.others.get_mut(prefix) else {
+                return false;
+            };
+            let before = o.len();
+            o.retain(|x| x.source != source);
+            let found = o.len() != before;
+            if o.is_empty() {
+                self.others.remove(prefix);
+            }
+            return found;
+        }
+        let old = e.best.take();
+        let all = self.others.remove(prefix).unwrap_or_default();
+        self.reselect(*prefix, old, all);
         true
+    }
+
+    /// Prefixes with a path from `source` of `family`, stale ones only if `stale_only`.
+    fn prefixes_of(&self, source: Source, family: Option<Family>, stale_only: bool) -> Vec<IpNet> {
+        let hit = |p: &Path| p.source == source && (!stale_only || p.stale);
+        self.entries
+            .iter()
+            .filter(|(p, _)| family.is_none_or(|f| Family::of(p) == f))
+            .filter(|(p, e)| {
+                e.best.as_deref().is_some_and(hit)
+                    || self
+                        .others
+                        .get(*p)
+                        .is_some_and(|o| o.iter().any(|x| hit(x)))
+            })
+            .map(|(p, _)| *p)
+            .collect()
     }
 
     /// Remove everything a source contributed.
     pub fn remove_source(&mut self, source: Source) {
-        let prefixes = self.by_source.remove(&source).unwrap_or_default();
-        for p in prefixes {
+        for p in self.prefixes_of(source, None, false) {
             self.remove(&p, source);
         }
     }
 
-    /// Mark a source's paths of one family stale (graceful restart helper).
+    /// Mark a source's paths of one family stale (graceful restart helper, enhanced route
+    /// refresh).
     pub fn mark_stale(&mut self, source: Source, family: Family) {
-        for p in self.by_source.get(&source).into_iter().flatten() {
-            if Family::of(p) != family {
+        // Every path shared by many prefixes gets one stale twin.
+        // (The original is kept in the map so that its address is not reused meanwhile.)
+        let mut twins: Map<usize, (Arc<Path>, Arc<Path>)> = map();
+        let mut twin = |p: &mut Arc<Path>| {
+            if p.source != source || p.stale {
+                return;
+            }
+            let t = twins
+                .entry(Arc::as_ptr(p) as usize)
+                .or_insert_with(|| {
+                    let mut s = (**p).clone();
+                    s.stale = true;
+                    (p.clone(), Arc::new(s))
+                })
+                .1
+                .clone();
+            *p = t;
+        };
+        for (pfx, e) in self.entries.iter_mut() {
+            if Family::of(pfx) != family {
                 continue;
             }
-            if let Some(e) = self.entries.get_mut(p) {
-                for path in e.paths.iter_mut().filter(|x| x.source == source) {
-                    path.stale = true;
-                }
+            if let Some(b) = &mut e.best {
+                twin(b);
+            }
+        }
+        for (pfx, o) in self.others.iter_mut() {
+            if Family::of(pfx) == family {
+                o.iter_mut().for_each(&mut twin);
             }
         }
     }
 
     /// Remove a source's paths of one family that are still stale; returns how many.
     pub fn sweep_stale(&mut self, source: Source, family: Family) -> usize {
-        let stale: Vec<IpNet> = self
-            .by_source
-            .get(&source)
-            .into_iter()
-            .flatten()
-            .filter(|p| Family::of(p) == family)
-            .filter(|p| {
-                self.entries
-                    .get(p)
-                    .is_some_and(|e| e.paths.iter().any(|x| x.source == source && x.stale))
-            })
-            .copied()
-            .collect();
+        let stale = self.prefixes_of(source, Some(family), true);
         for p in &stale {
             self.remove(p, source);
         }
         stale.len()
+    }
+}
+
+/// Interning of [`AdjOut`] transitions within one pass over many prefixes: every prefix
+/// that moves from the same state by the same step gets the same shared result.
+type AdjStep = (Option<Arc<AdjOut>>, Option<Arc<AdjOut>>);
+
+#[derive(Default)]
+pub(crate) struct AdjCache {
+    steps: Map<(usize, u32, usize), AdjStep>,
+}
+
+impl AdjCache {
+    /// `old` with the entry of `slot` set to `new` (or removed).
+    pub(crate) fn set(
+        &mut self,
+        old: &Option<Arc<AdjOut>>,
+        slot: u32,
+        new: Option<&Arc<PathAttributes>>,
+    ) -> Option<Arc<AdjOut>> {
+        let key = (
+            old.as_ref()
+                .map_or(0, |o| Arc::as_ptr(o) as *const u8 as usize),
+            slot,
+            new.map_or(0, |a| Arc::as_ptr(a) as usize),
+        );
+        if let Some((_, r)) = self.steps.get(&key) {
+            return r.clone();
+        }
+        let mut v: Vec<(u32, Arc<PathAttributes>)> = old
+            .as_deref()
+            .map(|o| o.iter().filter(|(s, _)| *s != slot).cloned().collect())
+            .unwrap_or_default();
+        if let Some(a) = new {
+            v.push((slot, a.clone()));
+            v.sort_by_key(|(s, _)| *s);
+        }
+        let r: Option<Arc<AdjOut>> = (!v.is_empty()).then(|| Arc::from(v));
+        // The old state is kept alive with the step so that its address is not reused.
+        self.steps.insert(key, (old.clone(), r.clone()));
+        r
+    }
+}
+
+impl std::fmt::Debug for AdjCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdjCache")
+            .field("steps", &self.steps.len())
+            .finish()
     }
 }

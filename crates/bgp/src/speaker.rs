@@ -27,11 +27,12 @@ use crate::fsm::{
     Action, DEFAULT_CONNECT_RETRY, DEFAULT_HOLD_TIME, Event, GrConfig, Negotiated, Session,
     SessionConfig, State,
 };
-use crate::rib::{Path, Rib, Source};
+use crate::rib::{AdjCache, Entry, Hasher, Path, Rib, Source};
 use crate::wire::{
     AfiSafi, AsPath, Decoded, Family, Framer, HEADER_LEN, MAX_MESSAGE_LEN, Message, MpUnreach,
-    Origin, PathAttributes, RouteRefresh, Update, decode_message,
+    Origin, PathAttributes, RouteRefresh, Update, WireOptions, decode_message,
 };
+use crate::wire::{encode_attributes, encode_prefix};
 
 /// A connection, named by the speaker.
 pub type ConnId = u64;
@@ -196,8 +197,8 @@ struct Peer {
     conn: Option<ConnId>,
     local_addr: Option<IpAddr>,
     negotiated: Option<Negotiated>,
-    adj_out: HashMap<IpNet, Arc<PathAttributes>>,
-    pending: HashMap<IpNet, Option<Arc<PathAttributes>>>,
+    /// This session's key in the Loc-RIB's Adj-RIB-Out state (0: not Established).
+    slot: u32,
     /// Graceful-restart helper: deadline and families whose routes are stale.
     stale: Option<(Duration, Vec<Family>)>,
     /// Enhanced route refresh (RFC 7313) under way from the peer: families between its
@@ -220,6 +221,9 @@ pub struct Speaker {
     rib: Rib,
     out: VecDeque<Output>,
     policy: Box<dyn RoutePolicy>,
+    /// The policy is still [`AcceptAll`]: export and import skip the per-route call.
+    accept_all: bool,
+    next_slot: u32,
 }
 
 impl std::fmt::Debug for Speaker {
@@ -241,6 +245,8 @@ impl Speaker {
             rib: Rib::new(),
             out: VecDeque::new(),
             policy: Box::new(AcceptAll),
+            accept_all: true,
+            next_slot: 1,
         }
     }
 
@@ -251,6 +257,7 @@ impl Speaker {
     /// Import/export filters for every peer.
     pub fn set_policy(&mut self, policy: Box<dyn RoutePolicy>) {
         self.policy = policy;
+        self.accept_all = false;
     }
 
     /// Clear the Restart State bit for sessions opened from now on (call once the initial
@@ -270,9 +277,15 @@ impl Speaker {
         &self.rib
     }
 
-    /// What was last advertised to a peer.
-    pub fn adj_rib_out(&self, peer: IpAddr) -> Option<&HashMap<IpNet, Arc<PathAttributes>>> {
-        self.peers.get(&peer).map(|p| &p.adj_out)
+    /// What was last advertised to a peer (a copy, gathered from the Loc-RIB).
+    pub fn adj_rib_out(&self, peer: IpAddr) -> Option<HashMap<IpNet, Arc<PathAttributes>>> {
+        let slot = self.peers.get(&peer)?.slot;
+        Some(
+            self.rib
+                .adj_out_of(slot)
+                .map(|(p, a)| (*p, a.clone()))
+                .collect(),
+        )
     }
 
     /// What a peer's session negotiated (while Established).
@@ -306,7 +319,12 @@ impl Speaker {
     }
 
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.out.pop_front()
+        let o = self.out.pop_front();
+        if o.is_none() && self.out.capacity() > 1024 {
+            // A burst (one kernel route per prefix) should not keep its queue.
+            self.out = VecDeque::new();
+        }
+        o
     }
 
     pub fn drain_outputs(&mut self) -> Vec<Output> {
@@ -331,8 +349,7 @@ impl Speaker {
                 conn: None,
                 local_addr: None,
                 negotiated: None,
-                adj_out: HashMap::new(),
-                pending: HashMap::new(),
+                slot: 0,
                 stale: None,
                 refreshing: Vec::new(),
             },
@@ -347,11 +364,12 @@ impl Speaker {
             return;
         }
         self.run(addr, Event::ManualStop, now);
-        if let Some(p) = self.peers.remove(&addr)
-            && let Some(c) = p.conn
-        {
-            self.conns.remove(&c);
-            self.out.push_back(Output::Close { conn: c });
+        if let Some(p) = self.peers.remove(&addr) {
+            self.rib.forget_slot(p.slot);
+            if let Some(c) = p.conn {
+                self.conns.remove(&c);
+                self.out.push_back(Output::Close { conn: c });
+            }
         }
         self.rib.remove_source(Source::Peer(addr));
         self.propagate();
@@ -489,8 +507,17 @@ impl Speaker {
         routes: impl IntoIterator<Item = (IpNet, LocalRoute)>,
         _now: Duration,
     ) {
+        let mut last: Option<(LocalRoute, Arc<Path>)> = None;
         for (prefix, route) in routes {
-            self.insert_local(prefix, route);
+            let path = match &last {
+                Some((r, p)) if *r == route => p.clone(),
+                _ => {
+                    let p = Arc::new(self.local_path(route.clone()));
+                    last = Some((route, p.clone()));
+                    p
+                }
+            };
+            self.rib.insert_shared(prefix.trunc(), path);
         }
         self.propagate();
     }
@@ -503,7 +530,7 @@ impl Speaker {
         self.propagate();
     }
 
-    fn insert_local(&mut self, prefix: IpNet, route: LocalRoute) {
+    fn local_path(&self, route: LocalRoute) -> Path {
         let attrs = PathAttributes {
             origin: Some(route.origin),
             as_path: Some(AsPath::default()),
@@ -512,7 +539,7 @@ impl Speaker {
             communities: route.communities,
             ..Default::default()
         };
-        let path = Path {
+        Path {
             source: Source::Local,
             attrs: Arc::new(attrs),
             next_hop: None,
@@ -520,8 +547,7 @@ impl Speaker {
             peer_id: self.cfg.router_id,
             from_rr_client: false,
             stale: false,
-        };
-        self.rib.insert(prefix.trunc(), path);
+        }
     }
 
     /// Stop originating a local route.
@@ -645,15 +671,18 @@ impl Speaker {
                         continue;
                     }
                     let enhanced = n.enhanced_route_refresh;
-                    for (prefix, a) in &p.adj_out {
+                    let mut batch = Batch::default();
+                    for (prefix, a) in self.rib.adj_out_of(p.slot) {
                         if Family::of(prefix) == fam {
-                            p.pending.insert(*prefix, Some(a.clone()));
+                            batch.announce(a, *prefix);
                         }
                     }
                     // RFC 7313 §4: the re-advertisement goes between BoRR and EoRR.
                     if enhanced {
                         self.send(addr, &refresh_marker(fam, 1));
-                        self.flush(addr);
+                    }
+                    self.send_batch(addr, batch);
+                    if enhanced {
                         self.send(addr, &refresh_marker(fam, 2));
                     }
                 }
@@ -705,7 +734,6 @@ impl Speaker {
     /// without route refresh keep the routes imported under the old policy until their
     /// session restarts.
     pub fn policy_changed(&mut self, _now: Duration) {
-        let local = self.local_view();
         let established: Vec<IpAddr> = self
             .peers
             .values()
@@ -713,45 +741,44 @@ impl Speaker {
             .map(|p| p.cfg.address)
             .collect();
         for addr in established {
-            let Some(p) = self.peers.get(&addr) else {
+            self.sync_peer(addr);
+            let Some(n) = self.peers.get(&addr).and_then(|p| p.negotiated.as_ref()) else {
                 continue;
             };
-            let view = self.peer_view(p);
-            let Some(n) = &p.negotiated else { continue };
-            let families = n.families.clone();
-            let refresh = n.route_refresh;
-            let mut want: HashMap<IpNet, PathAttributes> = HashMap::new();
-            for (prefix, best) in self.rib.iter_best() {
-                if !families.contains(&Family::of(prefix)) {
-                    continue;
-                }
-                if let Some(a) = self.exported(&local, &view, prefix, best) {
-                    want.insert(*prefix, a);
-                }
-            }
-            let Some(p) = self.peers.get_mut(&addr) else {
-                continue;
-            };
-            for prefix in p.adj_out.keys() {
-                if !want.contains_key(prefix) {
-                    p.pending.insert(*prefix, None);
-                }
-            }
-            for (prefix, a) in want {
-                if p.adj_out.get(&prefix).is_some_and(|o| **o == a) {
-                    p.pending.remove(&prefix);
-                } else {
-                    p.pending.insert(prefix, Some(Arc::new(a)));
-                }
-            }
-            self.flush(addr);
-            if refresh {
-                for f in families {
+            if n.route_refresh {
+                for f in n.families.clone() {
                     self.send(addr, &refresh_marker(f, 0));
                 }
             }
         }
         self.propagate();
+    }
+
+    /// Bring what a peer was sent in line with the Loc-RIB and the export policy: send new
+    /// and changed routes, withdraw the ones no longer exported.
+    fn sync_peer(&mut self, addr: IpAddr) {
+        let Some(p) = self.peers.get(&addr) else {
+            return;
+        };
+        let Some(n) = &p.negotiated else { return };
+        let (slot, families) = (p.slot, n.families.clone());
+        let view = self.peer_view(p);
+        let mut exp = Exporter::new(self.local_view(), self.accept_all);
+        let mut adj = AdjCache::default();
+        let mut batch = Batch::default();
+        let policy = &*self.policy;
+        for (prefix, e) in self.rib.entries_mut() {
+            if !families.contains(&Family::of(prefix)) {
+                continue;
+            }
+            let new = e
+                .best
+                .as_ref()
+                .and_then(|b| exp.export(policy, &view, slot, prefix, b));
+            step(e, *prefix, slot, new, &mut batch, &mut adj);
+        }
+        self.rib.forget_empty();
+        self.send_batch(addr, batch);
     }
 
     fn peer_view(&self, p: &Peer) -> PeerView {
@@ -805,25 +832,13 @@ impl Speaker {
             return;
         };
         p.negotiated = Some(n);
-        p.adj_out.clear();
-        p.pending.clear();
+        let old_slot = std::mem::replace(&mut p.slot, self.next_slot);
+        self.next_slot += 1;
         p.refreshing.clear();
+        self.rib.forget_slot(old_slot);
         self.out.push_back(Output::SessionUp { peer: addr });
         // Initial advertisement, then End-of-RIB per family (RFC 4724 §2).
-        let (view, local) = (self.peer_view(&self.peers[&addr]), self.local_view());
-        let mut pending = HashMap::new();
-        for (prefix, best) in self.rib.iter_best() {
-            if !families.contains(&Family::of(prefix)) {
-                continue;
-            }
-            if let Some(a) = self.exported(&local, &view, prefix, best) {
-                pending.insert(*prefix, Some(Arc::new(a)));
-            }
-        }
-        if let Some(p) = self.peers.get_mut(&addr) {
-            p.pending = pending;
-        }
-        self.flush(addr);
+        self.sync_peer(addr);
         for f in families {
             self.send(addr, &Message::Update(Update::end_of_rib(f.afi_safi())));
         }
@@ -834,9 +849,9 @@ impl Speaker {
             return;
         };
         let n = p.negotiated.take();
-        p.adj_out.clear();
-        p.pending.clear();
+        let slot = std::mem::take(&mut p.slot);
         p.refreshing.clear();
+        self.rib.forget_slot(slot);
         let src = Source::Peer(addr);
         let gr = n.as_ref().and_then(|n| n.peer_graceful_restart.clone());
         match gr {
@@ -868,23 +883,6 @@ impl Speaker {
                 self.rib.remove_source(src);
             }
         }
-    }
-
-    fn exported(
-        &self,
-        local: &LocalView,
-        view: &PeerView,
-        prefix: &IpNet,
-        best: &Path,
-    ) -> Option<PathAttributes> {
-        let mut a = export_attrs(local, view, prefix, best)?;
-        let learned_from = match best.source {
-            Source::Local => None,
-            Source::Peer(addr) => Some(addr),
-        };
-        self.policy
-            .export(view, prefix, &mut a, learned_from)
-            .then_some(a)
     }
 
     /// Process an UPDATE from an Established peer (RFC 7606 treat-as-withdraw, loop checks,
@@ -960,32 +958,48 @@ impl Speaker {
                 .iter()
                 .flat_map(|m| m.nlri.iter().map(move |p| (p, mp_nh))),
         );
+        // One shared path per next hop (all prefixes of the UPDATE alike).
+        let mut shared: Vec<(IpAddr, Arc<Path>)> = Vec::new();
         for (prefix, nh) in announced {
             if !families.contains(&Family::of(prefix)) {
                 continue;
             }
-            let accepted = path_ok.then_some(()).and(nh).and_then(|nh| {
+            let Some(nh) = nh.filter(|_| path_ok) else {
+                self.rib.remove(prefix, src);
+                continue;
+            };
+            let base = match shared.iter().find(|(h, _)| *h == nh) {
+                Some((_, p)) => p.clone(),
+                None => {
+                    let p = Arc::new(Path {
+                        source: src,
+                        attrs: attrs.clone(),
+                        next_hop: Some(nh),
+                        ebgp: view.ebgp,
+                        peer_id,
+                        from_rr_client: view.rr_client,
+                        stale: false,
+                    });
+                    shared.push((nh, p.clone()));
+                    p
+                }
+            };
+            let path = if self.accept_all {
+                Some(base)
+            } else {
                 let mut a = (*attrs).clone();
                 if !self.policy.import(&view, prefix, &mut a) {
-                    return None;
-                }
-                let a = if a == *attrs {
-                    attrs.clone()
+                    None
+                } else if a == *attrs {
+                    Some(base)
                 } else {
-                    Arc::new(a)
-                };
-                Some(Path {
-                    source: src,
-                    attrs: a,
-                    next_hop: Some(nh),
-                    ebgp: view.ebgp,
-                    peer_id,
-                    from_rr_client: view.rr_client,
-                    stale: false,
-                })
-            });
-            match accepted {
-                Some(path) => self.rib.insert(*prefix, path),
+                    let mut p = (*base).clone();
+                    p.attrs = Arc::new(a);
+                    Some(Arc::new(p))
+                }
+            };
+            match path {
+                Some(path) => self.rib.insert_shared(*prefix, path),
                 None => {
                     self.rib.remove(prefix, src);
                 }
@@ -993,101 +1007,254 @@ impl Speaker {
         }
     }
 
-    /// Turn Loc-RIB changes into kernel outputs and per-peer pending updates, then send.
+    /// Turn Loc-RIB changes into kernel outputs and UPDATEs to the Established peers.
     fn propagate(&mut self) {
-        let changes = self.rib.take_changes();
-        if changes.is_empty() && self.peers.values().all(|p| p.pending.is_empty()) {
+        if !self.rib.has_changes() {
             return;
         }
-        let local = self.local_view();
-        let views: Vec<(IpAddr, PeerView, Vec<Family>)> = self
+        let mut changes = self.rib.take_raw_changes();
+        // By prefix (stable: the first change of a prefix holds its state before the
+        // pass); every prefix is looked at once, in order, as the UPDATEs list them.
+        changes.sort_by_key(|c| c.0);
+        let mut sessions: Vec<(IpAddr, u32, PeerView, Vec<Family>, Batch)> = self
             .peers
             .values()
             .filter_map(|p| {
-                p.negotiated
-                    .as_ref()
-                    .map(|n| (p.cfg.address, self.peer_view(p), n.families.clone()))
+                let n = p.negotiated.as_ref()?;
+                Some((
+                    p.cfg.address,
+                    p.slot,
+                    self.peer_view(p),
+                    n.families.clone(),
+                    Batch::default(),
+                ))
             })
             .collect();
-        let kernel = |p: &Option<Path>| {
-            p.as_ref().and_then(|b| match (b.source, b.next_hop) {
-                (Source::Peer(peer), Some(next_hop)) => Some(KernelRoute {
-                    next_hop,
-                    peer,
-                    attrs: b.attrs.clone(),
-                }),
-                _ => None,
-            })
-        };
-        for ch in &changes {
-            let route = kernel(&ch.best);
-            if route != kernel(&ch.old) {
+        let mut exp = Exporter::new(self.local_view(), self.accept_all);
+        let mut adj = AdjCache::default();
+        let policy = &*self.policy;
+        let mut i = 0;
+        while i < changes.len() {
+            let prefix = changes[i].0;
+            let old = changes[i].1.clone();
+            while i < changes.len() && changes[i].0 == prefix {
+                i += 1;
+            }
+            let Some(e) = self.rib.entry_mut(&prefix) else {
+                // Gone, and never advertised: only the kernel may have it.
+                if kernel_route(old.as_deref()).is_some() {
+                    self.out.push_back(Output::Route {
+                        prefix,
+                        route: None,
+                    });
+                }
+                continue;
+            };
+            if !same_kernel(old.as_deref(), e.best.as_deref()) {
                 self.out.push_back(Output::Route {
-                    prefix: ch.prefix,
-                    route,
+                    prefix,
+                    route: kernel_route(e.best.as_deref()),
                 });
             }
-            for (addr, view, fams) in &views {
-                if !fams.contains(&Family::of(&ch.prefix)) {
+            let fam = Family::of(&prefix);
+            for (_, slot, view, fams, batch) in &mut sessions {
+                if !fams.contains(&fam) {
                     continue;
                 }
-                let new = ch
+                let new = e
                     .best
                     .as_ref()
-                    .and_then(|b| self.exported(&local, view, &ch.prefix, b));
-                let Some(p) = self.peers.get_mut(addr) else {
-                    continue;
-                };
-                let old = p.adj_out.get(&ch.prefix);
-                let same = match (&new, old) {
-                    (Some(n), Some(o)) => **o == *n,
-                    (None, None) => true,
-                    _ => false,
-                };
-                if !same {
-                    p.pending.insert(ch.prefix, new.map(Arc::new));
-                } else {
-                    p.pending.remove(&ch.prefix);
-                }
+                    .and_then(|b| exp.export(policy, view, *slot, &prefix, b));
+                step(e, prefix, *slot, new, batch, &mut adj);
             }
+            self.rib.forget_if_empty(&prefix);
         }
-        let addrs: Vec<IpAddr> = views.iter().map(|v| v.0).collect();
-        for a in addrs {
-            self.flush(a);
+        for (addr, _, _, _, batch) in sessions {
+            self.send_batch(addr, batch);
         }
     }
 
-    /// Pack a peer's pending changes into UPDATEs (attributes shared, 4096-byte limit).
-    fn flush(&mut self, addr: IpAddr) {
-        let Some(p) = self.peers.get_mut(&addr) else {
+    /// Encode a peer's batch into UPDATEs (one per attribute set and 4096 bytes), sent as
+    /// one write.
+    fn send_batch(&mut self, addr: IpAddr, batch: Batch) {
+        if batch.is_empty() {
+            return;
+        }
+        let Some(p) = self.peers.get(&addr) else {
             return;
         };
-        if p.pending.is_empty() || p.negotiated.is_none() {
-            return;
-        }
+        let Some(conn) = p.conn else { return };
         let opts = p.session.wire_options();
-        let mut withdraw: Vec<IpNet> = Vec::new();
-        let mut groups: HashMap<Arc<PathAttributes>, Vec<IpNet>> = HashMap::new();
-        for (prefix, a) in p.pending.drain() {
-            match a {
-                None => {
-                    if p.adj_out.remove(&prefix).is_some() {
-                        withdraw.push(prefix);
-                    }
-                }
-                Some(a) => groups.entry(a).or_default().push(prefix),
-            }
+        let mut bytes = Vec::new();
+        batch.encode(opts, &mut bytes);
+        if !bytes.is_empty() {
+            self.out.push_back(Output::Send { conn, bytes });
         }
-        let mut msgs = Vec::new();
-        withdraw.sort();
-        let (w4, w6): (Vec<IpNet>, Vec<IpNet>) = withdraw
+    }
+}
+
+/// The kernel route for a best path (learned paths only).
+fn kernel_route(p: Option<&Path>) -> Option<KernelRoute> {
+    let b = p?;
+    match (b.source, b.next_hop) {
+        (Source::Peer(peer), Some(next_hop)) => Some(KernelRoute {
+            next_hop,
+            peer,
+            attrs: b.attrs.clone(),
+        }),
+        _ => None,
+    }
+}
+
+fn learned(p: Option<&Path>) -> Option<&Path> {
+    p.filter(|p| matches!(p.source, Source::Peer(_)) && p.next_hop.is_some())
+}
+
+fn same_kernel(a: Option<&Path>, b: Option<&Path>) -> bool {
+    match (learned(a), learned(b)) {
+        (None, None) => true,
+        (Some(a), Some(b)) => {
+            a.source == b.source
+                && a.next_hop == b.next_hop
+                && (Arc::ptr_eq(&a.attrs, &b.attrs) || a.attrs == b.attrs)
+        }
+        _ => false,
+    }
+}
+
+/// Move one prefix's advertisement to one peer from what it was to `new`, recording the
+/// UPDATE content in `batch`.
+fn step(
+    e: &mut Entry,
+    prefix: IpNet,
+    slot: u32,
+    new: Option<Arc<PathAttributes>>,
+    batch: &mut Batch,
+    adj: &mut AdjCache,
+) {
+    let cur = e.adj_for(slot);
+    match (new, cur) {
+        (Some(n), Some(c)) if Arc::ptr_eq(&n, c) || *n == **c => {}
+        (None, None) => {}
+        (Some(n), _) => {
+            batch.announce(&n, prefix);
+            e.adj = adj.set(&e.adj, slot, Some(&n));
+        }
+        (None, Some(_)) => {
+            batch.withdraw.push(prefix);
+            e.adj = adj.set(&e.adj, slot, None);
+        }
+    }
+}
+
+/// A path (kept alive: its address is the cache key) and its export towards one peer.
+type Exported = (Arc<Path>, Option<Arc<PathAttributes>>);
+
+/// Export with memory: the attributes a path gets towards one peer are computed once per
+/// pass and shared by every prefix of the path (the policy still sees each prefix).
+struct Exporter {
+    local: LocalView,
+    accept_all: bool,
+    cache: HashMap<(usize, u32, bool), Exported, Hasher>,
+    /// Attribute sets the policy produced, shared by value.
+    made: std::collections::HashSet<Arc<PathAttributes>, Hasher>,
+}
+
+impl Exporter {
+    fn new(local: LocalView, accept_all: bool) -> Exporter {
+        Exporter {
+            local,
+            accept_all,
+            cache: HashMap::with_hasher(Hasher::default()),
+            made: std::collections::HashSet::with_hasher(Hasher::default()),
+        }
+    }
+
+    fn export(
+        &mut self,
+        policy: &dyn RoutePolicy,
+        view: &PeerView,
+        slot: u32,
+        prefix: &IpNet,
+        best: &Arc<Path>,
+    ) -> Option<Arc<PathAttributes>> {
+        let key = (
+            Arc::as_ptr(best) as usize,
+            slot,
+            matches!(prefix, IpNet::V6(_)),
+        );
+        let local = &self.local;
+        let base = self
+            .cache
+            .entry(key)
+            .or_insert_with(|| {
+                let a = export_attrs(local, view, prefix, best).map(Arc::new);
+                (best.clone(), a)
+            })
+            .1
+            .clone()?;
+        if self.accept_all {
+            return Some(base);
+        }
+        let learned_from = match best.source {
+            Source::Local => None,
+            Source::Peer(a) => Some(a),
+        };
+        let mut a = (*base).clone();
+        if !policy.export(view, prefix, &mut a, learned_from) {
+            return None;
+        }
+        if a == *base {
+            return Some(base);
+        }
+        if let Some(m) = self.made.get(&a) {
+            return Some(m.clone());
+        }
+        let a = Arc::new(a);
+        self.made.insert(a.clone());
+        Some(a)
+    }
+}
+
+/// What one peer is to be sent: withdrawals, and announcements grouped by attribute set.
+#[derive(Default)]
+struct Batch {
+    withdraw: Vec<IpNet>,
+    groups: Vec<(Arc<PathAttributes>, Vec<IpNet>)>,
+    /// Group index by attribute-set address (the group keeps the set alive).
+    index: HashMap<usize, usize, Hasher>,
+}
+
+impl Batch {
+    fn announce(&mut self, a: &Arc<PathAttributes>, prefix: IpNet) {
+        let key = Arc::as_ptr(a) as usize;
+        let i = *self.index.entry(key).or_insert_with(|| {
+            self.groups.push((a.clone(), Vec::new()));
+            self.groups.len() - 1
+        });
+        self.groups[i].1.push(prefix);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.withdraw.is_empty() && self.groups.is_empty()
+    }
+
+    /// Withdrawals first, then the announcements, prefixes in the order given.
+    fn encode(self, opts: WireOptions, out: &mut Vec<u8>) {
+        let (w4, w6): (Vec<IpNet>, Vec<IpNet>) = self
+            .withdraw
             .into_iter()
             .partition(|p| Family::of(p) == Family::Ipv4);
         for chunk in chunks(&w4, MAX_MESSAGE_LEN - HEADER_LEN - 4) {
-            msgs.push(Update {
-                withdrawn: chunk.to_vec(),
-                ..Default::default()
-            });
+            let at = begin_update(out);
+            let mut w = Vec::with_capacity(chunk.len() * 5);
+            for p in chunk {
+                encode_prefix(p, &mut w);
+            }
+            out.extend_from_slice(&(w.len() as u16).to_be_bytes());
+            out.extend_from_slice(&w);
+            out.extend_from_slice(&[0, 0]);
+            end_update(out, at);
         }
         for chunk in chunks(&w6, MAX_MESSAGE_LEN - HEADER_LEN - 4 - 7) {
             let mut u = Update::default();
@@ -1095,34 +1262,57 @@ impl Speaker {
                 afi_safi: AfiSafi::IPV6_UNICAST,
                 withdrawn: chunk.to_vec(),
             });
-            msgs.push(u);
-        }
-        let mut groups: Vec<(Arc<PathAttributes>, Vec<IpNet>)> = groups.into_iter().collect();
-        for (_, v) in &mut groups {
-            v.sort();
-        }
-        groups.sort_by(|a, b| a.1.first().cmp(&b.1.first()));
-        for (a, prefixes) in groups {
-            for prefix in &prefixes {
-                p.adj_out.insert(*prefix, a.clone());
+            if let Ok(b) = Message::Update(u).encode(opts) {
+                out.extend_from_slice(&b);
             }
-            let budget = MAX_MESSAGE_LEN.saturating_sub(crate::wire::update_overhead(&a, opts) + 2);
-            for chunk in chunks(&prefixes, budget) {
-                let mut u = Update {
-                    attrs: (*a).clone(),
-                    ..Default::default()
-                };
-                match u.attrs.mp_reach.as_mut() {
-                    Some(m) => m.nlri = chunk.to_vec(),
-                    None => u.nlri = chunk.to_vec(),
+        }
+        for (a, prefixes) in self.groups {
+            if a.mp_reach.is_some() {
+                let budget =
+                    MAX_MESSAGE_LEN.saturating_sub(crate::wire::update_overhead(&a, opts) + 2);
+                for chunk in chunks(&prefixes, budget) {
+                    let mut u = Update {
+                        attrs: (*a).clone(),
+                        ..Default::default()
+                    };
+                    if let Some(m) = u.attrs.mp_reach.as_mut() {
+                        m.nlri = chunk.to_vec();
+                    }
+                    if let Ok(b) = Message::Update(u).encode(opts) {
+                        out.extend_from_slice(&b);
+                    }
                 }
-                msgs.push(u);
+                continue;
             }
-        }
-        for u in msgs {
-            self.send(addr, &Message::Update(u));
+            // IPv4: the attributes are encoded once for all the UPDATEs of the group.
+            let mut ab = Vec::new();
+            encode_attributes(&a, opts, &mut ab);
+            let budget = MAX_MESSAGE_LEN.saturating_sub(HEADER_LEN + 4 + ab.len());
+            for chunk in chunks(&prefixes, budget) {
+                let at = begin_update(out);
+                out.extend_from_slice(&[0, 0]);
+                out.extend_from_slice(&(ab.len() as u16).to_be_bytes());
+                out.extend_from_slice(&ab);
+                for p in chunk {
+                    encode_prefix(p, out);
+                }
+                end_update(out, at);
+            }
         }
     }
+}
+
+/// Start an UPDATE in `out` (marker, length to fill, type); returns where it starts.
+fn begin_update(out: &mut Vec<u8>) -> usize {
+    let at = out.len();
+    out.extend_from_slice(&[0xff; 16]);
+    out.extend_from_slice(&[0, 0, 2]);
+    at
+}
+
+fn end_update(out: &mut [u8], at: usize) {
+    let len = (out.len() - at) as u16;
+    out[at + 16..at + 18].copy_from_slice(&len.to_be_bytes());
 }
 
 /// A ROUTE-REFRESH for one family: subtype 0 request, 1 BoRR, 2 EoRR (RFC 7313).

@@ -22,6 +22,7 @@ use std::net::{IpAddr, Ipv4Addr};
 pub use decode::{AttrIssue, DecodeError, Decoded, IssueAction, decode_message};
 pub use encode::EncodeError;
 pub use encode::update_overhead;
+pub(crate) use encode::{encode_attributes, encode_prefix};
 pub use framer::Framer;
 use ipnet::IpNet;
 pub use notification::{Notification, codes};
