@@ -830,3 +830,32 @@ fn inputs_from_a_topology_plan() {
     assert!(!export_ebgp(&p, "10.99.0.0/26", true), "disableBGPExport");
     assert!(export_ebgp(&p, "10.96.0.0/12", false), "service CIDR");
 }
+
+#[test]
+fn out_of_range_numbers_are_reported_not_panicked_on() {
+    let f = filter(
+        "nums",
+        json!({"importV4": [
+            {"action": "Reject", "matchOperator": "In", "cidr": "10.1.0.0/16",
+             "prefixLength": {"min": -5, "max": 99}},
+            {"action": "Reject", "priority": 0},
+            {"action": "Accept", "operations": [{"setPriority": {}}]},
+            {"action": "Accept", "operations": [{"prependASPath": {"prefix": []}}]},
+            {"action": "Reject", "matchOperator": "Equal", "cidr": "10.2.0.0/16",
+             "prefixLength": {"min": 20}}
+        ]}),
+    );
+    let (p, problems) = CalicoPolicy::new(inputs(vec![f]));
+    assert_eq!(problems.len(), 6, "{problems:#?}");
+    assert!(problems[0].contains("spec.importV4[0].prefixLength.min"));
+    assert!(problems[1].contains("spec.importV4[0].prefixLength.max"));
+    assert!(problems[2].contains("spec.importV4[1].priority"));
+    assert!(problems[3].contains("spec.importV4[2].operations[0].setPriority.value"));
+    assert!(problems[4].contains("spec.importV4[3].operations[0].prependASPath.prefix"));
+    assert!(problems[5].contains("spec.importV4[4].prefixLength"));
+    // Rule 0 clamps to /16../32; rule 4 is an exact match whatever prefixLength says.
+    assert!(!import_ok(&p, "10.1.0.0/16"));
+    assert!(!import_ok(&p, "10.1.2.3/32"));
+    assert!(!import_ok(&p, "10.2.0.0/16"));
+    assert!(import_ok(&p, "10.2.0.0/20"));
+}
