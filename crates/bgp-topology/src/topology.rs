@@ -347,25 +347,9 @@ impl State {
                 }
             }
         }
-        let mut service_cidrs = Vec::new();
-        for (field, list) in [
-            ("serviceClusterIPs", &config.service_cluster_ips),
-            ("serviceExternalIPs", &config.service_external_ips),
-            ("serviceLoadBalancerIPs", &config.service_load_balancer_ips),
-        ] {
-            for s in list.iter() {
-                match s.cidr.parse::<IpNet>() {
-                    Ok(c) => {
-                        service_cidrs.push(c.trunc());
-                        advertise.insert(c.trunc());
-                    }
-                    Err(_) => problems.push(format!(
-                        "BGPConfiguration default: spec.{field}: {:?} is not a CIDR",
-                        s.cidr
-                    )),
-                }
-            }
-        }
+        let (service_cidrs, service_problems) = crate::policy::service_cidrs(&config);
+        problems.extend(service_problems);
+        advertise.extend(service_cidrs.iter().copied());
         Ok(Plan {
             speaker,
             peers,
