@@ -191,6 +191,34 @@ impl Netlink {
         Ok(out)
     }
 
+    /// Add or replace a blackhole route to `dst` (Calico's `route <block> blackhole` for
+    /// every block affine to the node: traffic to an unassigned address of a local block is
+    /// dropped here instead of following the default route).
+    pub async fn replace_blackhole(&mut self, dst: IpNet) -> Result<(), KernelError> {
+        let bad = |e: String| KernelError::Netlink {
+            what: format!("blackhole route {dst}"),
+            detail: e,
+        };
+        let mut m = RouteMessageBuilder::<IpAddr>::new()
+            .destination_prefix(dst.addr(), dst.prefix_len())
+            .map_err(|e| bad(e.to_string()))?
+            .protocol(RouteProtocol::from(self.protocol))
+            .build();
+        m.header.kind = netlink_packet_route::route::RouteType::BlackHole;
+        self.handle
+            .route()
+            .add(m)
+            .replace()
+            .execute()
+            .await
+            .map_err(|e| nl_err(format!("add blackhole route {dst}"), e))
+    }
+
+    /// The destinations of all our routes (blackholes included).
+    pub async fn destinations(&self) -> Result<Vec<IpNet>, KernelError> {
+        Ok(self.ours().await?.iter().filter_map(dst_of).collect())
+    }
+
     async fn ours(&self) -> Result<Vec<RouteMessage>, KernelError> {
         let mut out = Vec::new();
         for family in [AddressFamily::Inet, AddressFamily::Inet6] {
@@ -211,6 +239,14 @@ impl Netlink {
         }
         Ok(out)
     }
+}
+
+fn dst_of(m: &RouteMessage) -> Option<IpNet> {
+    let dst = m.attributes.iter().find_map(|a| match a {
+        RouteAttribute::Destination(d) => route_addr(d),
+        _ => None,
+    })?;
+    IpNet::new(dst, m.header.destination_prefix_length).ok()
 }
 
 fn spec_of(m: &RouteMessage, names: &HashMap<u32, String>) -> Option<RouteSpec> {
@@ -258,8 +294,7 @@ impl RouteTable for Netlink {
 
     async fn delete(&mut self, dst: IpNet) -> Result<(), KernelError> {
         for m in self.ours().await? {
-            let names = HashMap::new();
-            if spec_of(&m, &names).map(|s| s.dst) != Some(dst) {
+            if dst_of(&m) != Some(dst) {
                 continue;
             }
             match self.handle.route().del(m).execute().await {

@@ -17,7 +17,7 @@
 //! this node while it restarts; a restarted runtime sweeps routes it did not re-learn after
 //! `stale_sweep`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs::File;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -116,6 +116,7 @@ enum Command {
     Withdraw(IpNet),
     SetPools(Vec<PoolRouting>),
     SetPolicy(Box<dyn RoutePolicy>),
+    SetBlackholes(BTreeSet<IpNet>),
     Stop,
 }
 
@@ -227,6 +228,11 @@ impl SpeakerHandle {
     pub fn set_pools(&self, pools: Vec<PoolRouting>) {
         let _ = self.tx.send(Command::SetPools(pools));
     }
+    /// Replace the set of blackhole routes (the blocks affine to this node); only when
+    /// routes are installed.
+    pub fn set_blackholes(&self, blocks: BTreeSet<IpNet>) {
+        let _ = self.tx.send(Command::SetBlackholes(blocks));
+    }
     /// Replace the import/export policy: exports are re-evaluated at once and established
     /// peers are asked to send their routes again (route refresh) for import.
     pub fn set_policy(&self, policy: Box<dyn RoutePolicy>) {
@@ -269,6 +275,7 @@ struct Loop {
     local: Vec<LocalSubnet>,
     source: Option<IpAddr>,
     installed: HashSet<IpNet>,
+    blackholes: BTreeSet<IpNet>,
     stale: HashSet<IpNet>,
     status: Arc<Mutex<Vec<PeerRow>>>,
     status_file: Option<PathBuf>,
@@ -539,6 +546,7 @@ impl Loop {
                     self.route(prefix, Some(nh)).await;
                 }
             }
+            Command::SetBlackholes(want) => self.blackholes(want).await,
             Command::SetPolicy(policy) => {
                 self.speaker.set_policy(policy);
                 self.speaker.policy_changed(now);
@@ -546,6 +554,28 @@ impl Loop {
             Command::Stop => {}
         }
         self.drain().await;
+    }
+
+    async fn blackholes(&mut self, want: BTreeSet<IpNet>) {
+        let Some(t) = self.table.as_mut() else {
+            return;
+        };
+        for p in self.blackholes.difference(&want) {
+            // A learned route may have taken the prefix meanwhile; leave that one.
+            if !self.installed.contains(p)
+                && let Err(e) = t.delete(*p).await
+            {
+                eprintln!("bgp: {e}");
+            }
+        }
+        for p in &want {
+            self.stale.remove(p);
+            self.installed.remove(p);
+            if let Err(e) = t.replace_blackhole(*p).await {
+                eprintln!("bgp: {e}");
+            }
+        }
+        self.blackholes = want;
     }
 
     async fn sweep(&mut self) {
@@ -621,8 +651,8 @@ async fn run(
                     }
                 }
                 if cfg.install_routes {
-                    if let Ok(existing) = t.list().await {
-                        stale = existing.into_iter().map(|r| r.dst).collect();
+                    if let Ok(existing) = t.destinations().await {
+                        stale = existing.into_iter().collect();
                     }
                     table = Some(t);
                 }
@@ -651,6 +681,7 @@ async fn run(
         writers: HashMap::new(),
         readers: HashMap::new(),
         installed: stale.clone(),
+        blackholes: BTreeSet::new(),
         table,
         pools: cfg.pools.clone(),
         local,

@@ -7,7 +7,8 @@
 //! - the speaker is (re)started when its AS, router ID, cluster ID or port changes (kernel
 //!   routes stay; peers with graceful restart keep forwarding meanwhile);
 //! - peers are added, reconfigured and removed one by one;
-//! - prefixes (affine blocks, borrowed /32s, service CIDRs) are originated and withdrawn;
+//! - prefixes (affine blocks, borrowed /32s, service CIDRs) are originated and withdrawn,
+//!   and each affine block gets a blackhole route (BIRD's static `blackhole` routes);
 //! - the pools (how learned routes are installed) and the route policy (BGPFilters and
 //!   Calico's export rules) are replaced when they change.
 //!
@@ -150,6 +151,7 @@ struct Running {
     advertise: BTreeSet<IpNet>,
     pools: Vec<PoolRouting>,
     policy: CalicoPolicy,
+    blackholes: BTreeSet<IpNet>,
 }
 
 /// Follows the datastore and drives the speaker.
@@ -307,6 +309,7 @@ impl BgpFollower {
                         advertise: BTreeSet::new(),
                         pools: pools.clone(),
                         policy: policy.clone(),
+                        blackholes: BTreeSet::new(),
                     });
                 }
                 Err(e) => {
@@ -353,6 +356,10 @@ impl BgpFollower {
             r.handle.originate(*p);
         }
         r.advertise = plan.advertise.clone();
+        if r.blackholes != plan.local_blocks {
+            r.handle.set_blackholes(plan.local_blocks.clone());
+            r.blackholes = plan.local_blocks.clone();
+        }
     }
 
     fn start(

@@ -128,6 +128,10 @@ fn mesh_exchanges_blocks_and_borrowed_addresses() {
     let want_b = format!("{blk_b} via 10.98.0.2 dev eth0");
     wait_for(LIMIT, || routes(&a).contains(&want_b).then_some(()))
         .unwrap_or_else(|| panic!("node a lacks {want_b}:\n{}\n{}", routes(&a), na.log_text()));
+    // Each node blackholes its own block (more specific workload routes win over it).
+    let hole = format!("blackhole {blk_a}");
+    wait_for(LIMIT, || routes(&a).contains(&hole).then_some(()))
+        .unwrap_or_else(|| panic!("node a lacks {hole}:\n{}", routes(&a)));
     let want_a = format!("{blk_a} via 10.98.0.1 dev eth0");
     wait_for(LIMIT, || routes(&b).contains(&want_a).then_some(()))
         .unwrap_or_else(|| panic!("node b lacks {want_a}:\n{}\n{}", routes(&b), nb.log_text()));
@@ -174,8 +178,8 @@ fn mesh_exchanges_blocks_and_borrowed_addresses() {
             .expect("bgpconfig"),
         )
         .expect("apply bgpconfig");
-    wait_for(LIMIT, || routes(&a).trim().is_empty().then_some(()))
-        .unwrap_or_else(|| panic!("node a keeps BGP routes:\n{}", routes(&a)));
+    wait_for(LIMIT, || (routes(&a).trim() == hole).then_some(()))
+        .unwrap_or_else(|| panic!("node a keeps learned BGP routes:\n{}", routes(&a)));
     wait_for(LIMIT, || {
         let s = std::fs::read_to_string(dir.path().join("bgp-bgp-a.json")).ok()?;
         let v: serde_json::Value = serde_json::from_str(&s).ok()?;
