@@ -57,6 +57,9 @@ pub struct Follow {
     /// The BGP speaker, when `CALICO_NETWORKING_BACKEND` is `bird`.
     pub bgp: Option<crate::bgp::BgpFollower>,
     pub health: Arc<crate::health::Health>,
+    /// The last IP-in-IP device error (logged once).
+    pub ipip_error: Option<String>,
+    pub ipip_logged: bool,
 }
 
 /// Whether VXLAN is in use: `vxlanEnabled`, or else any enabled IPv4 pool with VXLAN.
@@ -98,6 +101,39 @@ pub fn update_mtu_file(client: &Client, felix: &FelixSettings, path: &std::path:
         Ok(true) => info!("workload MTU {value} written to {}", path.display()),
         Ok(false) => {}
         Err(e) => warn!("{e}"),
+    }
+}
+
+impl Follow {
+    /// The IP-in-IP tunnel address and `tunl0` (Felix's `ipipEnabled` follows the pools).
+    fn follow_ipip(&mut self) {
+        let addr = match tunnel::reconcile_ipip_tunnel(&self.client, &self.node) {
+            Ok(a) => a,
+            Err(e) => {
+                warn!("IP-in-IP tunnel address: {e}");
+                return;
+            }
+        };
+        let Some(addr) = addr else {
+            self.ipip_error = None;
+            return;
+        };
+        let kernel = calico_linux::Kernel::new();
+        let ns = std::path::Path::new("/proc/self/ns/net");
+        match crate::ipip::configure_tunl0(&kernel, ns, addr) {
+            Ok(()) => {
+                if self.ipip_error.take().is_some() || !self.ipip_logged {
+                    info!("IP-in-IP: tunl0 up with {addr}/32");
+                    self.ipip_logged = true;
+                }
+            }
+            Err(e) => {
+                if self.ipip_error.as_ref() != Some(&e) {
+                    warn!("{e}");
+                    self.ipip_error = Some(e);
+                }
+            }
+        }
     }
 }
 
@@ -146,6 +182,9 @@ impl KeyHook for Follow {
         }
         if tunnel_changed && let Err(e) = tunnel::reconcile_vxlan_tunnel(&self.client, &self.node) {
             warn!("VXLAN tunnel address: {e}");
+        }
+        if tunnel_changed {
+            self.follow_ipip();
         }
         if felix_changed || keys.iter().any(|k| k.contains("/ippools/")) {
             update_mtu_file(&self.client, &self.current, &self.mtu_file);

@@ -39,6 +39,7 @@ pub mod decode;
 pub mod felix;
 pub mod health;
 pub mod http;
+pub mod ipip;
 pub mod log;
 pub mod metrics;
 pub mod mtu;

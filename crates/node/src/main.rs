@@ -158,6 +158,8 @@ fn run() -> Result<ExitCode> {
         mtu_file,
         bgp,
         health: shared.health.clone(),
+        ipip_error: None,
+        ipip_logged: false,
     };
     let res = daemon::calc_loop(
         client.backend().clone(),

@@ -324,6 +324,7 @@ pub struct StartupOutcome {
     pub node: Node,
     pub ipv4: Option<Ipv4Net>,
     pub vxlan_tunnel_addr: Option<Ipv4Addr>,
+    pub ipip_tunnel_addr: Option<Ipv4Addr>,
 }
 
 /// The whole startup sequence.
@@ -338,6 +339,7 @@ pub fn run(
     ensure_default_pool(client, settings)?;
     ensure_default_felix_config(client)?;
     let vxlan_tunnel_addr = crate::tunnel::reconcile_vxlan_tunnel(client, &settings.nodename)?;
+    let ipip_tunnel_addr = crate::tunnel::reconcile_ipip_tunnel(client, &settings.nodename)?;
     if let Err(e) = write_nodename_file(settings) {
         warn!("{e}");
     }
@@ -351,6 +353,7 @@ pub fn run(
         node,
         ipv4,
         vxlan_tunnel_addr,
+        ipip_tunnel_addr,
     })
 }
 

@@ -352,6 +352,8 @@ fn follow_hook_tracks_felix_config_pools_and_mtu() {
         mtu_file: dir.path().join("mtu"),
         bgp: None,
         health: std::sync::Arc::new(calico_node::health::Health::new()),
+        ipip_error: None,
+        ipip_logged: false,
     };
     assert_eq!(follow.current.log_level, Level::Info);
 
