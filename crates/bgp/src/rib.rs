@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use ipnet::IpNet;
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
 use crate::wire::{Family, Origin, PathAttributes};
 
@@ -168,6 +168,79 @@ impl Entry {
     }
 }
 
+/// The prefix table: IPv4 prefixes packed in a `u64` key (address, length), IPv6 ones
+/// apart; together they are the Loc-RIB.
+#[derive(Debug)]
+struct Table {
+    v4: Map<u64, Entry>,
+    v6: Map<Ipv6Net, Entry>,
+}
+
+fn k4(n: &Ipv4Net) -> u64 {
+    (u64::from(u32::from(n.addr())) << 8) | u64::from(n.prefix_len())
+}
+
+fn un4(k: u64) -> IpNet {
+    let addr = Ipv4Addr::from((k >> 8) as u32);
+    // The length came from a valid prefix.
+    IpNet::V4(Ipv4Net::new(addr, (k & 0xff) as u8).unwrap_or_default())
+}
+
+impl Table {
+    fn get(&self, p: &IpNet) -> Option<&Entry> {
+        match p {
+            IpNet::V4(n) => self.v4.get(&k4(n)),
+            IpNet::V6(n) => self.v6.get(n),
+        }
+    }
+    fn get_mut(&mut self, p: &IpNet) -> Option<&mut Entry> {
+        match p {
+            IpNet::V4(n) => self.v4.get_mut(&k4(n)),
+            IpNet::V6(n) => self.v6.get_mut(n),
+        }
+    }
+    fn entry(&mut self, p: &IpNet) -> &mut Entry {
+        match p {
+            IpNet::V4(n) => self.v4.entry(k4(n)).or_default(),
+            IpNet::V6(n) => self.v6.entry(*n).or_default(),
+        }
+    }
+    fn remove(&mut self, p: &IpNet) {
+        match p {
+            IpNet::V4(n) => self.v4.remove(&k4(n)),
+            IpNet::V6(n) => self.v6.remove(n),
+        };
+    }
+    fn iter(&self) -> impl Iterator<Item = (IpNet, &Entry)> {
+        self.v4
+            .iter()
+            .map(|(k, e)| (un4(*k), e))
+            .chain(self.v6.iter().map(|(k, e)| (IpNet::V6(*k), e)))
+    }
+    fn iter_mut(&mut self) -> impl Iterator<Item = (IpNet, &mut Entry)> {
+        self.v4
+            .iter_mut()
+            .map(|(k, e)| (un4(*k), e))
+            .chain(self.v6.iter_mut().map(|(k, e)| (IpNet::V6(*k), e)))
+    }
+    fn retain(&mut self, mut f: impl FnMut(&Entry) -> bool) {
+        self.v4.retain(|_, e| f(e));
+        self.v6.retain(|_, e| f(e));
+    }
+}
+
+/// A prefix handed out by value where a reference used to be (`*prefix` gives the
+/// [`IpNet`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Prefix(pub IpNet);
+
+impl std::ops::Deref for Prefix {
+    type Target = IpNet;
+    fn deref(&self) -> &IpNet {
+        &self.0
+    }
+}
+
 /// A change of the best path of one prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BestChange {
@@ -184,7 +257,7 @@ pub(crate) type RawChange = (IpNet, Option<Arc<Path>>, Option<Arc<Path>>);
 /// Loc-RIB plus each prefix's Adj-RIB-Out state.
 #[derive(Debug)]
 pub struct Rib {
-    entries: Map<IpNet, Entry>,
+    entries: Table,
     /// Paths other than the best, for prefixes with several.
     others: Map<IpNet, Vec<Arc<Path>>>,
     /// Prefixes with a best path.
@@ -195,7 +268,10 @@ pub struct Rib {
 impl Default for Rib {
     fn default() -> Self {
         Rib {
-            entries: map(),
+            entries: Table {
+                v4: map(),
+                v6: map(),
+            },
             others: map(),
             routes: 0,
             changes: Vec::new(),
@@ -231,22 +307,22 @@ impl Rib {
     }
 
     /// Every prefix with its best path.
-    pub fn iter_best(&self) -> impl Iterator<Item = (&IpNet, &Path)> {
+    pub fn iter_best(&self) -> impl Iterator<Item = (Prefix, &Path)> {
         self.entries
             .iter()
-            .filter_map(|(p, e)| e.best.as_deref().map(|b| (p, b)))
+            .filter_map(|(p, e)| e.best.as_deref().map(|b| (Prefix(p), b)))
     }
 
     /// Prefixes a source currently contributes (its Adj-RIB-In after import policy). Walks
     /// the table.
-    pub fn adj_in(&self, source: Source) -> impl Iterator<Item = &IpNet> {
+    pub fn adj_in(&self, source: Source) -> impl Iterator<Item = IpNet> {
         self.entries
             .iter()
             .filter(move |(p, e)| {
                 e.best.as_ref().is_some_and(|b| b.source == source)
                     || self
                         .others
-                        .get(*p)
+                        .get(p)
                         .is_some_and(|o| o.iter().any(|x| x.source == source))
             })
             .map(|(p, _)| p)
@@ -268,6 +344,14 @@ impl Rib {
         std::mem::take(&mut self.changes)
     }
 
+    /// Hand a drained change list back, to reuse its allocation.
+    pub(crate) fn recycle_changes(&mut self, mut v: Vec<RawChange>) {
+        v.clear();
+        if self.changes.is_empty() && v.capacity() <= 4096 {
+            self.changes = v;
+        }
+    }
+
     pub(crate) fn has_changes(&self) -> bool {
         !self.changes.is_empty()
     }
@@ -276,7 +360,7 @@ impl Rib {
         self.entries.get_mut(prefix)
     }
 
-    pub(crate) fn entries_mut(&mut self) -> impl Iterator<Item = (&IpNet, &mut Entry)> {
+    pub(crate) fn entries_mut(&mut self) -> impl Iterator<Item = (IpNet, &mut Entry)> {
         self.entries.iter_mut()
     }
 
@@ -284,7 +368,7 @@ impl Rib {
     pub(crate) fn adj_out_of(
         &self,
         slot: u32,
-    ) -> impl Iterator<Item = (&IpNet, &Arc<PathAttributes>)> {
+    ) -> impl Iterator<Item = (IpNet, &Arc<PathAttributes>)> {
         self.entries
             .iter()
             .filter(move |_| slot != 0)
@@ -297,7 +381,7 @@ impl Rib {
             return;
         }
         let mut adj = AdjCache::default();
-        for e in self.entries.values_mut() {
+        for (_, e) in self.entries.iter_mut() {
             if e.adj_for(slot).is_some() {
                 e.adj = adj.set(&e.adj, slot, None);
             }
@@ -317,8 +401,7 @@ impl Rib {
     }
 
     pub(crate) fn forget_empty(&mut self) {
-        self.entries
-            .retain(|_, e| e.best.is_some() || e.adj.is_some());
+        self.entries.retain(|e| e.best.is_some() || e.adj.is_some());
     }
 
     fn changed(&mut self, prefix: IpNet, old: Option<Arc<Path>>, new: Option<Arc<Path>>) {
@@ -334,7 +417,7 @@ impl Rib {
 
     /// [`Rib::insert`] for a path shared with other prefixes.
     pub fn insert_shared(&mut self, prefix: IpNet, path: Arc<Path>) {
-        let e = self.entries.entry(prefix).or_default();
+        let e = self.entries.entry(&prefix);
         let has_others = !self.others.is_empty() && self.others.contains_key(&prefix);
         match &e.best {
             None => {
@@ -424,12 +507,9 @@ impl Rib {
             .filter(|(p, _)| family.is_none_or(|f| Family::of(p) == f))
             .filter(|(p, e)| {
                 e.best.as_deref().is_some_and(hit)
-                    || self
-                        .others
-                        .get(*p)
-                        .is_some_and(|o| o.iter().any(|x| hit(x)))
+                    || self.others.get(p).is_some_and(|o| o.iter().any(|x| hit(x)))
             })
-            .map(|(p, _)| *p)
+            .map(|(p, _)| p)
             .collect()
     }
 
@@ -462,7 +542,7 @@ impl Rib {
             *p = t;
         };
         for (pfx, e) in self.entries.iter_mut() {
-            if Family::of(pfx) != family {
+            if Family::of(&pfx) != family {
                 continue;
             }
             if let Some(b) = &mut e.best {

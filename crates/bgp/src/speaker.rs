@@ -224,6 +224,8 @@ pub struct Speaker {
     /// The policy is still [`AcceptAll`]: export and import skip the per-route call.
     accept_all: bool,
     next_slot: u32,
+    /// UPDATE content waiting to be sent, per peer.
+    batches: Vec<(IpAddr, Batch)>,
 }
 
 impl std::fmt::Debug for Speaker {
@@ -247,6 +249,7 @@ impl Speaker {
             policy: Box::new(AcceptAll),
             accept_all: true,
             next_slot: 1,
+            batches: Vec::new(),
         }
     }
 
@@ -283,7 +286,7 @@ impl Speaker {
         Some(
             self.rib
                 .adj_out_of(slot)
-                .map(|(p, a)| (*p, a.clone()))
+                .map(|(p, a)| (p, a.clone()))
                 .collect(),
         )
     }
@@ -612,6 +615,7 @@ impl Speaker {
     }
 
     fn send(&mut self, addr: IpAddr, m: &Message) {
+        self.flush_pending(addr);
         let Some(p) = self.peers.get(&addr) else {
             return;
         };
@@ -660,7 +664,12 @@ impl Speaker {
                         reason: r.text,
                     });
                 }
-                Action::Update(d) => self.import(addr, d),
+                Action::Update(d) => {
+                    // Changes are turned into UPDATEs per UPDATE received (sent together
+                    // at the end of the read): the change list stays short.
+                    self.import(addr, d);
+                    self.process_changes();
+                }
                 Action::RouteRefresh(f) => {
                     let Some(p) = self.peers.get_mut(&addr) else {
                         continue;
@@ -673,8 +682,8 @@ impl Speaker {
                     let enhanced = n.enhanced_route_refresh;
                     let mut batch = Batch::default();
                     for (prefix, a) in self.rib.adj_out_of(p.slot) {
-                        if Family::of(prefix) == fam {
-                            batch.announce(a, *prefix);
+                        if Family::of(&prefix) == fam {
+                            batch.announce(a, prefix);
                         }
                     }
                     // RFC 7313 §4: the re-advertisement goes between BoRR and EoRR.
@@ -768,14 +777,14 @@ impl Speaker {
         let mut batch = Batch::default();
         let policy = &*self.policy;
         for (prefix, e) in self.rib.entries_mut() {
-            if !families.contains(&Family::of(prefix)) {
+            if !families.contains(&Family::of(&prefix)) {
                 continue;
             }
             let new = e
                 .best
                 .as_ref()
-                .and_then(|b| exp.export(policy, &view, slot, prefix, b));
-            step(e, *prefix, slot, new, &mut batch, &mut adj);
+                .and_then(|b| exp.export(policy, &view, slot, &prefix, b));
+            step(e, prefix, slot, new, &mut batch, &mut adj);
         }
         self.rib.forget_empty();
         self.send_batch(addr, batch);
@@ -866,7 +875,6 @@ impl Speaker {
                             .rib
                             .adj_in(src)
                             .filter(|p| Family::of(p) == f)
-                            .copied()
                             .collect();
                         for pfx in prefixes {
                             self.rib.remove(&pfx, src);
@@ -1009,37 +1017,42 @@ impl Speaker {
 
     /// Turn Loc-RIB changes into kernel outputs and UPDATEs to the Established peers.
     fn propagate(&mut self) {
+        self.process_changes();
+        for (addr, batch) in std::mem::take(&mut self.batches) {
+            self.write_batch(addr, batch);
+        }
+    }
+
+    /// Turn Loc-RIB changes into kernel outputs and into the peers' pending batches (sent
+    /// by [`Speaker::propagate`], or before anything else is sent to that peer).
+    ///
+    /// Every change is looked at in order against the prefix's state now, so a prefix
+    /// changed twice is advertised as it ends up (the second look finds nothing to do).
+    fn process_changes(&mut self) {
         if !self.rib.has_changes() {
             return;
         }
-        let mut changes = self.rib.take_raw_changes();
-        // By prefix (stable: the first change of a prefix holds its state before the
-        // pass); every prefix is looked at once, in order, as the UPDATEs list them.
-        changes.sort_by_key(|c| c.0);
-        let mut sessions: Vec<(IpAddr, u32, PeerView, Vec<Family>, Batch)> = self
-            .peers
-            .values()
-            .filter_map(|p| {
-                let n = p.negotiated.as_ref()?;
-                Some((
-                    p.cfg.address,
-                    p.slot,
-                    self.peer_view(p),
-                    n.families.clone(),
-                    Batch::default(),
-                ))
-            })
-            .collect();
+        let changes = self.rib.take_raw_changes();
+        let mut sessions: Vec<(usize, u32, PeerView, Vec<Family>)> = Vec::new();
+        for p in self.peers.values() {
+            let Some(n) = p.negotiated.as_ref() else {
+                continue;
+            };
+            let addr = p.cfg.address;
+            let at = match self.batches.iter().position(|(a, _)| *a == addr) {
+                Some(i) => i,
+                None => {
+                    self.batches.push((addr, Batch::default()));
+                    self.batches.len() - 1
+                }
+            };
+            sessions.push((at, p.slot, self.peer_view(p), n.families.clone()));
+        }
         let mut exp = Exporter::new(self.local_view(), self.accept_all);
         let mut adj = AdjCache::default();
         let policy = &*self.policy;
-        let mut i = 0;
-        while i < changes.len() {
-            let prefix = changes[i].0;
-            let old = changes[i].1.clone();
-            while i < changes.len() && changes[i].0 == prefix {
-                i += 1;
-            }
+        for (prefix, old, _) in &changes {
+            let prefix = *prefix;
             let Some(e) = self.rib.entry_mut(&prefix) else {
                 // Gone, and never advertised: only the kernel may have it.
                 if kernel_route(old.as_deref()).is_some() {
@@ -1057,7 +1070,7 @@ impl Speaker {
                 });
             }
             let fam = Family::of(&prefix);
-            for (_, slot, view, fams, batch) in &mut sessions {
+            for (at, slot, view, fams) in &sessions {
                 if !fams.contains(&fam) {
                     continue;
                 }
@@ -1065,18 +1078,30 @@ impl Speaker {
                     .best
                     .as_ref()
                     .and_then(|b| exp.export(policy, view, *slot, &prefix, b));
-                step(e, prefix, *slot, new, batch, &mut adj);
+                step(e, prefix, *slot, new, &mut self.batches[*at].1, &mut adj);
             }
             self.rib.forget_if_empty(&prefix);
         }
-        for (addr, _, _, _, batch) in sessions {
-            self.send_batch(addr, batch);
+        self.rib.recycle_changes(changes);
+    }
+
+    /// Send the batch pending for a peer, if any.
+    fn flush_pending(&mut self, addr: IpAddr) {
+        if let Some(i) = self.batches.iter().position(|(a, _)| *a == addr) {
+            let (_, b) = self.batches.swap_remove(i);
+            self.write_batch(addr, b);
         }
+    }
+
+    /// Send a batch, after the one pending for the peer.
+    fn send_batch(&mut self, addr: IpAddr, batch: Batch) {
+        self.flush_pending(addr);
+        self.write_batch(addr, batch);
     }
 
     /// Encode a peer's batch into UPDATEs (one per attribute set and 4096 bytes), sent as
     /// one write.
-    fn send_batch(&mut self, addr: IpAddr, batch: Batch) {
+    fn write_batch(&mut self, addr: IpAddr, batch: Batch) {
         if batch.is_empty() {
             return;
         }
