@@ -35,6 +35,10 @@ pub struct VxlanConfig {
     pub port: u16,
     /// The device's MTU; `None` lets the kernel choose (parent MTU - 50).
     pub mtu: Option<u32>,
+    /// The interface holding the node's address (Felix's "parent device"). With a
+    /// `vxlanMode: CrossSubnet` pool, routes to nodes on the same subnet go directly through
+    /// it instead of through the VXLAN device; unknown (`None`): always through VXLAN.
+    pub parent_device: Option<String>,
 }
 
 impl Default for VxlanConfig {
@@ -45,6 +49,7 @@ impl Default for VxlanConfig {
             vni: 4096,
             port: 4789,
             mtu: None,
+            parent_device: None,
         }
     }
 }

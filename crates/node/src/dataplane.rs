@@ -57,6 +57,26 @@ pub fn config_for(f: &FelixSettings) -> Config {
     cfg
 }
 
+/// The interface holding this node's IPv4 address (`Node.spec.bgp.ipv4Address`), Felix's
+/// VXLAN "parent device": CrossSubnet routes to nodes on the same subnet go through it.
+pub fn parent_device(client: &calico_client::Client, nodename: &str) -> Option<String> {
+    let node = crate::startup::get_node(client, nodename).ok()??;
+    let ip: std::net::IpAddr = node
+        .spec
+        .bgp
+        .as_ref()?
+        .ipv4_address
+        .split('/')
+        .next()?
+        .parse()
+        .ok()?;
+    let ifaces = crate::autodetect::system_interfaces().ok()?;
+    ifaces
+        .into_iter()
+        .find(|i| i.addrs.iter().any(|a| a.addr() == ip))
+        .map(|i| i.name)
+}
+
 /// `calico-dataplane` acting on the network namespace of the thread that creates it.
 #[derive(Debug)]
 pub struct NftDataplane {

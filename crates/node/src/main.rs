@@ -136,7 +136,8 @@ fn run() -> Result<ExitCode> {
     let mtu_file = mtu::mtu_file(&|k| std::env::var(k).ok());
     agent::update_mtu_file(&client, &felix, &mtu_file);
     agent::wait_for_datastore_ready(&client, &shared);
-    let cfg = dataplane::config_for(&felix);
+    let mut cfg = dataplane::config_for(&felix);
+    cfg.vxlan.parent_device = dataplane::parent_device(&client, &settings.nodename);
     let (tx, dp_thread) = daemon::spawn_dataplane(&shared, felix.watchdog_timeout, move || {
         dataplane::NftDataplane::new(cfg)
     })

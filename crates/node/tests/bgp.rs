@@ -188,3 +188,60 @@ fn mesh_exchanges_blocks_and_borrowed_addresses() {
     .expect("status file lists no peers");
     assert!(na.alive() && nb.alive());
 }
+
+/// `vxlanMode: CrossSubnet` without BGP: nodes on one subnet reach each other's blocks
+/// directly through eth0 (Felix's routes, protocol 80), not through `vxlan.calico`.
+#[test]
+fn vxlan_cross_subnet_goes_direct_on_one_subnet() {
+    if !kernel_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let client = Client::connect(&DatastoreConfig {
+        datastore_type: DatastoreType::Embedded,
+        embedded_path: dir.path().join("calico.db"),
+        etcd: Default::default(),
+    })
+    .expect("embedded store");
+    let a = Netns::new();
+    let b = Netns::new();
+    a.ip(&[
+        "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", &b.name,
+    ]);
+    a.ip(&["addr", "add", "10.96.0.1/24", "dev", "eth0"]);
+    b.ip(&["addr", "add", "10.96.0.2/24", "dev", "eth0"]);
+    a.ip(&["link", "set", "eth0", "up"]);
+    b.ip(&["link", "set", "eth0", "up"]);
+    let vx = |name: &str, ip: &str| {
+        let mut e = env(dir.path(), name, ip);
+        for (k, v) in e.iter_mut() {
+            match *k {
+                "CALICO_IPV4POOL_VXLAN" => *v = "CrossSubnet".into(),
+                "CALICO_NETWORKING_BACKEND" => *v = "vxlan".into(),
+                _ => {}
+            }
+        }
+        e
+    };
+    let mut na = NodeProc::start(&a, dir.path(), &[], &vx("xs-a", "10.96.0.1/24"));
+    wait_ready(&a, &mut na, LIMIT);
+    let mut nb = NodeProc::start(&b, dir.path(), &[], &vx("xs-b", "10.96.0.2/24"));
+    wait_ready(&b, &mut nb, LIMIT);
+    let ip_b = assign(&client, "xs-b", "h-xs-b");
+    let want = format!("{} via 10.96.0.2 dev eth0 proto 80", block_of(ip_b));
+    let felix_routes = || {
+        let out = Command::new("ip")
+            .args(["-n", &a.name, "route", "show"])
+            .output()
+            .expect("ip route");
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    wait_for(LIMIT, || felix_routes().contains(&want).then_some(())).unwrap_or_else(|| {
+        panic!(
+            "node a lacks {want}:\n{}\n{}",
+            felix_routes(),
+            na.log_text()
+        )
+    });
+    assert!(routes(&a).trim().is_empty(), "no BGP routes in vxlan mode");
+}

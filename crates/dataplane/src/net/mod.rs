@@ -166,6 +166,20 @@ pub fn desired_net(cfg: &Config, st: &DesiredState) -> NetState {
         if r.route_type != RouteType::RemoteWorkload || r.encap != EncapType::Vxlan {
             continue;
         }
+        // CrossSubnet: a node on our subnet is reached directly, without encapsulation.
+        if r.same_subnet
+            && cross_subnet_pool(st, &r.dst)
+            && let (Some(parent), Some(gw @ IpAddr::V4(_))) =
+                (&cfg.vxlan.parent_device, r.dst_node_ip)
+        {
+            d.routes.insert(RouteSpec {
+                dst: r.dst.trunc(),
+                gateway: Some(gw),
+                dev: parent.clone(),
+                onlink: false,
+            });
+            continue;
+        }
         let Some(vtep) = r.dst_node.as_ref().and_then(|n| st.vteps.get(n)) else {
             continue; // no VTEP yet for that node: wait for it
         };
@@ -180,6 +194,15 @@ pub fn desired_net(cfg: &Config, st: &DesiredState) -> NetState {
         });
     }
     d
+}
+
+/// Whether the most specific pool holding `dst` has `vxlanMode: CrossSubnet`.
+fn cross_subnet_pool(st: &DesiredState, dst: &IpNet) -> bool {
+    st.pools
+        .values()
+        .filter(|p| p.cidr.contains(dst))
+        .max_by_key(|p| p.cidr.prefix_len())
+        .is_some_and(|p| p.cross_subnet)
 }
 
 fn diff<T: Ord + Clone>(have: &BTreeSet<T>, want: &BTreeSet<T>) -> (Vec<T>, Vec<T>) {
@@ -295,5 +318,89 @@ mod tests {
             Some([0x66, 0x0a, 0xff, 0, 1, 2])
         );
         assert_eq!(parse_mac("66:0a:ff:00:01"), None);
+    }
+
+    #[allow(clippy::unwrap_used)]
+    #[test]
+    fn cross_subnet_routes_go_direct_on_the_same_subnet_only() {
+        use calico_calc::messages::{Pool, Route, Vtep};
+        let net = |s: &str| s.parse::<IpNet>().unwrap();
+        let mut st = DesiredState {
+            hostname: Some("me".into()),
+            ..Default::default()
+        };
+        st.pools.insert(
+            "p".into(),
+            Pool {
+                cidr: net("10.244.0.0/16"),
+                nat_outgoing: false,
+                encap: EncapType::Vxlan,
+                cross_subnet: true,
+                disabled: false,
+            },
+        );
+        let vtep = |node: &str, tunnel: [u8; 4], parent: [u8; 4]| Vtep {
+            node: node.into(),
+            mac: String::new(),
+            tunnel_ip: Ipv4Addr::from(tunnel),
+            parent_device_ip: Ipv4Addr::from(parent),
+        };
+        st.vteps
+            .insert("me".into(), vtep("me", [10, 244, 0, 0], [172, 18, 0, 11]));
+        st.vteps.insert(
+            "near".into(),
+            vtep("near", [10, 244, 1, 0], [172, 18, 0, 12]),
+        );
+        st.vteps
+            .insert("far".into(), vtep("far", [10, 244, 2, 0], [192, 0, 2, 7]));
+        let route = |dst: &str, node: &str, ip: [u8; 4], same: bool| Route {
+            dst: net(dst),
+            route_type: RouteType::RemoteWorkload,
+            encap: EncapType::Vxlan,
+            dst_node: Some(node.into()),
+            dst_node_ip: Some(IpAddr::V4(Ipv4Addr::from(ip))),
+            same_subnet: same,
+            nat_outgoing: false,
+        };
+        st.routes.insert(
+            net("10.244.1.0/26"),
+            route("10.244.1.0/26", "near", [172, 18, 0, 12], true),
+        );
+        st.routes.insert(
+            net("10.244.2.0/26"),
+            route("10.244.2.0/26", "far", [192, 0, 2, 7], false),
+        );
+        let mut cfg = Config::default();
+        cfg.vxlan.mode = crate::VxlanMode::Enabled;
+        cfg.vxlan.parent_device = Some("eth0".into());
+        let d = desired_net(&cfg, &st);
+        let routes: Vec<String> = d
+            .routes
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} via {:?} dev {} onlink {}",
+                    r.dst, r.gateway, r.dev, r.onlink
+                )
+            })
+            .collect();
+        assert_eq!(
+            routes,
+            vec![
+                "10.244.1.0/26 via Some(172.18.0.12) dev eth0 onlink false",
+                "10.244.2.0/26 via Some(10.244.2.0) dev vxlan.calico onlink true",
+            ]
+        );
+        // Without a known parent device, everything goes through VXLAN.
+        cfg.vxlan.parent_device = None;
+        let d = desired_net(&cfg, &st);
+        assert!(d.routes.iter().all(|r| r.dev == "vxlan.calico"));
+        // An Always pool never goes direct.
+        if let Some(p) = st.pools.get_mut("p") {
+            p.cross_subnet = false;
+        }
+        cfg.vxlan.parent_device = Some("eth0".into());
+        let d = desired_net(&cfg, &st);
+        assert!(d.routes.iter().all(|r| r.dev == "vxlan.calico"));
     }
 }
