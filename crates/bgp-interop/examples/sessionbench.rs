@@ -378,8 +378,21 @@ fn serve_calico(args: &[String]) -> anyhow::Result<()> {
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
         if line.trim() == "status" {
-            let k = h.status().iter().filter(|r| r.state == "up").count();
-            say(&format!("established {k}"));
+            let rows = h.status();
+            let k = rows.iter().filter(|r| r.state == "up").count();
+            // The other sessions' states and last errors, most frequent first.
+            let mut hist: std::collections::BTreeMap<&str, usize> = Default::default();
+            for r in rows.iter().filter(|r| r.state != "up") {
+                *hist.entry(r.info.as_str()).or_default() += 1;
+            }
+            let mut hist: Vec<(&str, usize)> = hist.into_iter().collect();
+            hist.sort_by_key(|a| std::cmp::Reverse(a.1));
+            let others: Vec<String> = hist
+                .iter()
+                .take(4)
+                .map(|(info, c)| format!("{c}× {info:?}"))
+                .collect();
+            say(&format!("established {k} {}", others.join(", ")));
         }
     }
     h.stop();
@@ -532,7 +545,8 @@ impl Sim {
             match sim.ev.recv_timeout(Duration::from_millis(500)) {
                 Ok((_, SimEv::Ready)) => return Ok(sim),
                 Ok(_) => {}
-                Err(mpsc::RecvTimeoutError::Timeout) if start.elapsed() < Duration::from_secs(15) => {}
+                Err(mpsc::RecvTimeoutError::Timeout)
+                    if start.elapsed() < Duration::from_secs(15) => {}
                 Err(e) => bail!("simulator not ready: {e}"),
             }
         }
@@ -562,7 +576,11 @@ fn bird_config(mode: Mode, n: u32, log: &std::path::Path) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
     let _ = writeln!(s, "router id 10.77.0.1;");
-    let _ = writeln!(s, "log \"{}\" {{ warning, error, fatal, bug }};", log.display());
+    let _ = writeln!(
+        s,
+        "log \"{}\" {{ warning, error, fatal, bug }};",
+        log.display()
+    );
     s.push_str("protocol device { scan time 10; }\n");
     s.push_str("template bgp peers {\n");
     match mode {
@@ -690,10 +708,15 @@ impl Running {
                 stdin.flush()?;
                 let mut line = String::new();
                 stdout.read_line(&mut line)?;
-                line.trim()
+                let rest = line
+                    .trim()
                     .strip_prefix("established ")
-                    .and_then(|k| k.parse().ok())
-                    .context("calico-rs status")
+                    .context("calico-rs status")?;
+                let (k, others) = rest.split_once(' ').unwrap_or((rest, ""));
+                if !others.is_empty() {
+                    eprintln!("    calico-rs sessions not Established: {others}");
+                }
+                k.parse().context("calico-rs status")
             }
             Running::Bird { .. } => Ok(self
                 .birdc(&["show", "protocols"])?
@@ -960,21 +983,26 @@ fn main() -> anyhow::Result<()> {
                     .collect::<anyhow::Result<_>>()?;
             }
             "--modes" => {
-                modes = v.split(',').map(Mode::parse).collect::<anyhow::Result<_>>()?;
+                modes = v
+                    .split(',')
+                    .map(Mode::parse)
+                    .collect::<anyhow::Result<_>>()?;
             }
             o => bail!("unknown argument {o:?}"),
         }
     }
-    if routes > 0 && sizes.iter().any(|&n| u64::from(n) * u64::from(routes) > (1 << 17)) {
+    if routes > 0
+        && sizes
+            .iter()
+            .any(|&n| u64::from(n) * u64::from(routes) > (1 << 17))
+    {
         bail!("--routes: N × routes must stay within 10.128.0.0/9 in /26s (131072)");
     }
     let max = sizes.iter().copied().max().unwrap_or(0);
     if let Some(l) = nofile_limit()
         && l < u64::from(max) + 256
     {
-        bail!(
-            "open-file limit {l} is below N = {max} (+256): raise it (ulimit -n) before running"
-        );
+        bail!("open-file limit {l} is below N = {max} (+256): raise it (ulimit -n) before running");
     }
     watch_signals()?;
     eprintln!(
@@ -1003,16 +1031,23 @@ fn main() -> anyhow::Result<()> {
                     .map(|d| d.as_secs_f64())
                     .unwrap_or(f64::INFINITY)
             };
-            let bird = res.iter().find(|(k, r)| *k == Dut::Bird && !r.is_empty()).map(|(_, r)| {
-                (
-                    median(r.iter().map(est).collect()),
-                    median(r.iter().map(|x| x.cpu_pct).collect()),
-                    median(r.iter().map(|x| x.rss_mib).collect()),
-                )
-            });
+            let bird = res
+                .iter()
+                .find(|(k, r)| *k == Dut::Bird && !r.is_empty())
+                .map(|(_, r)| {
+                    (
+                        median(r.iter().map(est).collect()),
+                        median(r.iter().map(|x| x.cpu_pct).collect()),
+                        median(r.iter().map(|x| x.rss_mib).collect()),
+                    )
+                });
             for (k, runs) in &res {
                 if runs.is_empty() {
-                    table.push(format!("| {} | {n} | {} | failed | | | | | | | |", mode.name(), k.name()));
+                    table.push(format!(
+                        "| {} | {n} | {} | failed | | | | | | | |",
+                        mode.name(),
+                        k.name()
+                    ));
                     continue;
                 }
                 let e = median(runs.iter().map(est).collect());
@@ -1021,9 +1056,8 @@ fn main() -> anyhow::Result<()> {
                 let ratio = bird
                     .map(|(be, bc, bm)| format!("{:.2} / {:.2} / {:.2}", e / be, c / bc, m / bm))
                     .unwrap_or_else(|| "-".into());
-                let all = |f: &dyn Fn(&Run) -> String| {
-                    runs.iter().map(f).collect::<Vec<_>>().join(", ")
-                };
+                let all =
+                    |f: &dyn Fn(&Run) -> String| runs.iter().map(f).collect::<Vec<_>>().join(", ");
                 table.push(format!(
                     "| {} | {n} | {} | {} | {} | {} | {} | {:.1} | {:.1} | {ratio} | {} | {} |",
                     mode.name(),
