@@ -184,12 +184,12 @@ fn one(n: u32) {
     let rss0 = rss_kib();
     let (t_conv, out) = feed(&mut lab, &ups);
     let rss1 = rss_kib();
-    let (have, _) = count(&out, HashSet::new());
+    let (have, ups_out) = count(&out, HashSet::new());
     drop(out);
     let (t_wd, out) = feed(&mut lab, &wds);
     let (left, updates) = count(&out, have.clone());
     println!(
-        "N={n}: converge {:.1} ms, withdraw {:.1} ms, RSS {:.0} B/route; receiver got {} then {} left ({updates} UPDATEs)",
+        "N={n}: converge {:.1} ms, withdraw {:.1} ms, RSS {:.0} B/route; receiver got {} in {ups_out} UPDATEs, then {} left after {updates}",
         t_conv.as_secs_f64() * 1e3,
         t_wd.as_secs_f64() * 1e3,
         (rss1.saturating_sub(rss0) as f64 * 1024.0) / f64::from(n),

@@ -352,6 +352,10 @@ impl Rib {
         }
     }
 
+    pub(crate) fn change_count(&self) -> usize {
+        self.changes.len()
+    }
+
     pub(crate) fn has_changes(&self) -> bool {
         !self.changes.is_empty()
     }

@@ -34,6 +34,9 @@ use crate::wire::{
 };
 use crate::wire::{encode_attributes, encode_prefix};
 
+/// Loc-RIB changes handled in one go while an UPDATE is imported.
+const CHANGE_RUN: usize = 256;
+
 /// A connection, named by the speaker.
 pub type ConnId = u64;
 
@@ -226,6 +229,11 @@ pub struct Speaker {
     next_slot: u32,
     /// UPDATE content waiting to be sent, per peer.
     batches: Vec<(IpAddr, Batch)>,
+    /// Export and Adj-RIB-Out caches of the pass under way (one read, until propagate).
+    pass: Option<(Exporter, AdjCache)>,
+    /// Prefixes whose kernel route changed, turned into [`Output::Route`]s (with the
+    /// route as it is then) after the other outputs.
+    kernel: VecDeque<IpNet>,
 }
 
 impl std::fmt::Debug for Speaker {
@@ -250,6 +258,8 @@ impl Speaker {
             accept_all: true,
             next_slot: 1,
             batches: Vec::new(),
+            kernel: VecDeque::new(),
+            pass: None,
         }
     }
 
@@ -261,6 +271,7 @@ impl Speaker {
     pub fn set_policy(&mut self, policy: Box<dyn RoutePolicy>) {
         self.policy = policy;
         self.accept_all = false;
+        self.pass = None;
     }
 
     /// Clear the Restart State bit for sessions opened from now on (call once the initial
@@ -322,16 +333,35 @@ impl Speaker {
     }
 
     pub fn poll_output(&mut self) -> Option<Output> {
-        let o = self.out.pop_front();
-        if o.is_none() && self.out.capacity() > 1024 {
-            // A burst (one kernel route per prefix) should not keep its queue.
+        if let Some(o) = self.out.pop_front() {
+            return Some(o);
+        }
+        if let Some(prefix) = self.kernel.pop_front() {
+            return Some(self.kernel_output(prefix));
+        }
+        // A burst should not keep its queues.
+        if self.out.capacity() > 256 {
             self.out = VecDeque::new();
         }
-        o
+        if self.kernel.capacity() > 1024 {
+            self.kernel = VecDeque::new();
+        }
+        None
     }
 
     pub fn drain_outputs(&mut self) -> Vec<Output> {
-        self.out.drain(..).collect()
+        let mut v: Vec<Output> = self.out.drain(..).collect();
+        let kernel: Vec<IpNet> = self.kernel.drain(..).collect();
+        v.extend(kernel.into_iter().map(|p| self.kernel_output(p)));
+        v
+    }
+
+    /// The kernel route of a prefix as the Loc-RIB has it now.
+    fn kernel_output(&self, prefix: IpNet) -> Output {
+        Output::Route {
+            prefix,
+            route: kernel_route(self.rib.best(&prefix)),
+        }
     }
 
     /// Add (or reconfigure) a peer and start its session.
@@ -930,6 +960,7 @@ impl Speaker {
         let allow = p.cfg.allow_local_as;
         for w in u.withdrawn_all() {
             self.rib.remove(w, src);
+            self.process_changes_every(CHANGE_RUN);
         }
         let mut attrs = u.attrs.clone();
         attrs.next_hop = None;
@@ -1012,12 +1043,14 @@ impl Speaker {
                     self.rib.remove(prefix, src);
                 }
             }
+            self.process_changes_every(CHANGE_RUN);
         }
     }
 
     /// Turn Loc-RIB changes into kernel outputs and UPDATEs to the Established peers.
     fn propagate(&mut self) {
         self.process_changes();
+        self.pass = None;
         for (addr, batch) in std::mem::take(&mut self.batches) {
             self.write_batch(addr, batch);
         }
@@ -1048,26 +1081,25 @@ impl Speaker {
             };
             sessions.push((at, p.slot, self.peer_view(p), n.families.clone()));
         }
-        let mut exp = Exporter::new(self.local_view(), self.accept_all);
-        let mut adj = AdjCache::default();
+        // Kept over the whole read: all its prefixes share attribute sets and AdjOut states.
+        let (mut exp, mut adj) = self.pass.take().unwrap_or_else(|| {
+            (
+                Exporter::new(self.local_view(), self.accept_all),
+                AdjCache::default(),
+            )
+        });
         let policy = &*self.policy;
         for (prefix, old, _) in &changes {
             let prefix = *prefix;
             let Some(e) = self.rib.entry_mut(&prefix) else {
                 // Gone, and never advertised: only the kernel may have it.
                 if kernel_route(old.as_deref()).is_some() {
-                    self.out.push_back(Output::Route {
-                        prefix,
-                        route: None,
-                    });
+                    self.kernel.push_back(prefix);
                 }
                 continue;
             };
             if !same_kernel(old.as_deref(), e.best.as_deref()) {
-                self.out.push_back(Output::Route {
-                    prefix,
-                    route: kernel_route(e.best.as_deref()),
-                });
+                self.kernel.push_back(prefix);
             }
             let fam = Family::of(&prefix);
             for (at, slot, view, fams) in &sessions {
@@ -1083,6 +1115,14 @@ impl Speaker {
             self.rib.forget_if_empty(&prefix);
         }
         self.rib.recycle_changes(changes);
+        self.pass = Some((exp, adj));
+    }
+
+    /// [`Speaker::process_changes`] once `n` changes are waiting (keeps the list short).
+    fn process_changes_every(&mut self, n: usize) {
+        if self.rib.change_count() >= n {
+            self.process_changes();
+        }
     }
 
     /// Send the batch pending for a peer, if any.
