@@ -84,7 +84,7 @@ pub fn start(
     one.nodes.retain(|n| n.index == index);
     wait_ready(&one, timeout, progress)?;
     if st.bgp() {
-        crate::bgp::wait_established(&st, &dir.dir, timeout, progress)?;
+        crate::bgp::wait_established(&st, &dir.dir, timeout, false, progress)?;
     }
     Ok(())
 }

@@ -231,7 +231,7 @@ pub fn up(opts: &UpOptions, progress: &mut dyn FnMut(&str)) -> Result<LabState> 
     }
     wait_ready(&st, opts.timeout, progress).map_err(fail)?;
     if st.bgp() {
-        crate::bgp::wait_established(&st, &dir.dir, opts.timeout, progress).map_err(fail)?;
+        crate::bgp::wait_established(&st, &dir.dir, opts.timeout, true, progress).map_err(fail)?;
     }
     st.ready = true;
     dir.save(&st)?;
