@@ -66,6 +66,11 @@ impl PeerRow {
     pub fn ip(&self) -> Option<IpAddr> {
         self.address.parse().ok()
     }
+
+    /// Whether the session is up (`Established`).
+    pub fn established(&self) -> bool {
+        self.info.starts_with("Established")
+    }
 }
 
 /// The whole file.

@@ -23,7 +23,6 @@ use std::time::{Duration, Instant};
 
 use calico_api::{Resource, find_kind};
 use calico_client::{Client, ClientError};
-use serde::Deserialize;
 use serde_json::json;
 
 use crate::datastore::with_client;
@@ -31,8 +30,9 @@ use crate::error::{LabError, Result};
 use crate::names;
 use crate::state::LabState;
 
-/// The environment variable naming the speaker's status file.
-pub const STATUS_FILE_ENV: &str = "CALICO_BGP_STATUS_FILE";
+/// The environment variable naming the speaker's status file, and its rows (one
+/// definition of the format, in calico-bgp-io).
+pub use calico_bgp_io::status::{PeerRow, STATUS_FILE_ENV};
 /// The cluster ID given to route reflectors.
 pub const RR_CLUSTER_ID: &str = "244.0.0.1";
 /// The label that marks a route reflector.
@@ -45,53 +45,12 @@ pub fn status_file(dir: &Path, index: usize) -> PathBuf {
     dir.join(format!("n{index}")).join("bgp-status.json")
 }
 
-/// One row of a speaker's peer table (`{"peers":[...]}`); unknown fields are ignored so the
-/// lab keeps reading a file that grows.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PeerRow {
-    pub address: String,
-    #[serde(default)]
-    pub peer_type: String,
-    #[serde(default)]
-    pub state: String,
-    #[serde(default)]
-    pub since: String,
-    #[serde(default)]
-    pub info: String,
-}
-
-impl PeerRow {
-    /// Whether the session is up.
-    pub fn established(&self) -> bool {
-        self.info.starts_with("Established")
-    }
-}
-
-#[derive(Deserialize)]
-struct StatusFile {
-    peers: Vec<PeerRow>,
-}
-
-/// Parse a status file's text.
-pub fn parse_peers(path: &Path, text: &str) -> Result<Vec<PeerRow>> {
-    serde_json::from_str::<StatusFile>(text)
-        .map(|f| f.peers)
-        .map_err(|e| {
-            LabError::State(format!(
-                "{}: not a BGP status file (expected {{\"peers\":[{{\"address\",\"peerType\",\
-                 \"state\",\"since\",\"info\"}}]}}): {e}",
-                path.display()
-            ))
-        })
-}
-
 /// Read a status file; `None` when it does not exist (no speaker running).
 pub fn read_peers(path: &Path) -> Result<Option<Vec<PeerRow>>> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => parse_peers(path, &text).map(Some),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(LabError::io("cannot read", path, e)),
+    match calico_bgp_io::status::read(path) {
+        Ok(f) => Ok(Some(f.peers)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(LabError::State(format!("not a BGP status file: {e}"))),
     }
 }
 
@@ -348,14 +307,17 @@ mod tests {
     fn status_files() {
         let p = Path::new("/run/calico-lab/x/n2/bgp-status.json");
         assert_eq!(status_file(Path::new("/run/calico-lab/x"), 2), p);
-        let rows = parse_peers(
-            p,
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("bgp-status.json");
+        std::fs::write(
+            &f,
             r#"{"peers":[{"address":"172.18.0.11","peerType":"node-to-node mesh","state":"up",
-                "since":"05:00:01","info":"Established","extra":1},
+                "since":"05:00:01","info":"Established"},
                {"address":"172.18.0.13","peerType":"node-to-node mesh","state":"start",
                 "since":"05:00:01","info":"Active Socket: Connection refused"}]}"#,
         )
         .unwrap();
+        let rows = read_peers(&f).unwrap().unwrap();
         assert_eq!(rows.len(), 2);
         assert!(rows[0].established() && !rows[1].established());
         let want = [names::node_ip(1), names::node_ip(3)];
@@ -372,10 +334,10 @@ mod tests {
             ["172.18.0.11 unexpected"]
         );
         assert_eq!(peer_problems(&want, None), ["no status file yet"]);
-        let e = parse_peers(p, "{}").unwrap_err().to_string();
-        assert!(
-            e.starts_with("/run/calico-lab/x/n2/bgp-status.json: not a BGP status file"),
-            "{e}"
-        );
+        std::fs::write(&f, "{}").unwrap();
+        let e = read_peers(&f).unwrap_err().to_string();
+        assert!(e.contains("not a BGP status file"), "{e}");
+        assert!(e.contains("bgp-status.json"), "{e}");
+        assert_eq!(read_peers(&dir.path().join("none.json")).unwrap(), None);
     }
 }
