@@ -205,6 +205,24 @@ impl Table {
             IpNet::V6(n) => self.v6.entry(*n).or_default(),
         }
     }
+    /// Run `f` on the entry of `p` (one lookup), dropping the entry if it ends up empty.
+    fn update<R>(&mut self, p: &IpNet, f: impl FnOnce(&mut Entry) -> R) -> Option<R> {
+        use std::collections::hash_map::Entry as E;
+        fn on<K, R>(o: E<'_, K, Entry>, f: impl FnOnce(&mut Entry) -> R) -> Option<R> {
+            let E::Occupied(mut o) = o else {
+                return None;
+            };
+            let r = f(o.get_mut());
+            if o.get().best.is_none() && o.get().adj.is_none() {
+                o.remove();
+            }
+            Some(r)
+        }
+        match p {
+            IpNet::V4(n) => on(self.v4.entry(k4(n)), f),
+            IpNet::V6(n) => on(self.v6.entry(*n), f),
+        }
+    }
     fn remove(&mut self, p: &IpNet) {
         match p {
             IpNet::V4(n) => self.v4.remove(&k4(n)),
@@ -360,10 +378,6 @@ impl Rib {
         !self.changes.is_empty()
     }
 
-    pub(crate) fn entry_mut(&mut self, prefix: &IpNet) -> Option<&mut Entry> {
-        self.entries.get_mut(prefix)
-    }
-
     pub(crate) fn entries_mut(&mut self) -> impl Iterator<Item = (IpNet, &mut Entry)> {
         self.entries.iter_mut()
     }
@@ -393,15 +407,14 @@ impl Rib {
         self.forget_empty();
     }
 
-    /// Drop entries with neither a best path nor advertisements.
-    pub(crate) fn forget_if_empty(&mut self, prefix: &IpNet) {
-        if self
-            .entries
-            .get(prefix)
-            .is_some_and(|e| e.best.is_none() && e.adj.is_none())
-        {
-            self.entries.remove(prefix);
-        }
+    /// Run `f` on a prefix's entry (`None`: there is none); an entry left with neither a
+    /// best path nor advertisements is dropped.
+    pub(crate) fn update_entry<R>(
+        &mut self,
+        prefix: &IpNet,
+        f: impl FnOnce(&mut Entry) -> R,
+    ) -> Option<R> {
+        self.entries.update(prefix, f)
     }
 
     pub(crate) fn forget_empty(&mut self) {
@@ -468,22 +481,25 @@ impl Rib {
 
     /// Remove the path from `source`; true if there was one.
     pub fn remove(&mut self, prefix: &IpNet, source: Source) -> bool {
+        let has_others = !self.others.is_empty() && self.others.contains_key(prefix);
+        if !has_others {
+            let old = self.entries.update(prefix, |e| {
+                if e.best.as_ref().is_some_and(|b| b.source == source) {
+                    e.best.take()
+                } else {
+                    None
+                }
+            });
+            let Some(Some(old)) = old else {
+                return false;
+            };
+            self.routes -= 1;
+            self.changed(*prefix, Some(old), None);
+            return true;
+        }
         let Some(e) = self.entries.get_mut(prefix) else {
             return false;
         };
-        let has_others = !self.others.is_empty() && self.others.contains_key(prefix);
-        if !has_others {
-            if e.best.as_ref().is_none_or(|b| b.source != source) {
-                return false;
-            }
-            let old = e.best.take();
-            if e.adj.is_none() {
-                self.entries.remove(prefix);
-            }
-            self.routes -= 1;
-            self.changed(*prefix, old, None);
-            return true;
-        }
         let in_best = e.best.as_ref().is_some_and(|b| b.source == source);
         if !in_best {
             let Some(o) = self.others.get_mut(prefix) else {

@@ -710,7 +710,7 @@ impl Speaker {
                         continue;
                     }
                     let enhanced = n.enhanced_route_refresh;
-                    let mut batch = Batch::default();
+                    let mut batch = Batch::new(p.session.wire_options());
                     for (prefix, a) in self.rib.adj_out_of(p.slot) {
                         if Family::of(&prefix) == fam {
                             batch.announce(a, prefix);
@@ -804,7 +804,7 @@ impl Speaker {
         let view = self.peer_view(p);
         let mut exp = Exporter::new(self.local_view(), self.accept_all);
         let mut adj = AdjCache::default();
-        let mut batch = Batch::default();
+        let mut batch = Batch::new(p.session.wire_options());
         let policy = &*self.policy;
         for (prefix, e) in self.rib.entries_mut() {
             if !families.contains(&Family::of(&prefix)) {
@@ -1075,7 +1075,8 @@ impl Speaker {
             let at = match self.batches.iter().position(|(a, _)| *a == addr) {
                 Some(i) => i,
                 None => {
-                    self.batches.push((addr, Batch::default()));
+                    self.batches
+                        .push((addr, Batch::new(p.session.wire_options())));
                     self.batches.len() - 1
                 }
             };
@@ -1091,28 +1092,27 @@ impl Speaker {
         let policy = &*self.policy;
         for (prefix, old, _) in &changes {
             let prefix = *prefix;
-            let Some(e) = self.rib.entry_mut(&prefix) else {
-                // Gone, and never advertised: only the kernel may have it.
-                if kernel_route(old.as_deref()).is_some() {
-                    self.kernel.push_back(prefix);
+            let (kernel, batches) = (&mut self.kernel, &mut self.batches);
+            let found = self.rib.update_entry(&prefix, |e| {
+                if !same_kernel(old.as_deref(), e.best.as_deref()) {
+                    kernel.push_back(prefix);
                 }
-                continue;
-            };
-            if !same_kernel(old.as_deref(), e.best.as_deref()) {
+                let fam = Family::of(&prefix);
+                for (at, slot, view, fams) in &sessions {
+                    if !fams.contains(&fam) {
+                        continue;
+                    }
+                    let new = e
+                        .best
+                        .as_ref()
+                        .and_then(|b| exp.export(policy, view, *slot, &prefix, b));
+                    step(e, prefix, *slot, new, &mut batches[*at].1, &mut adj);
+                }
+            });
+            // Gone, and never advertised: only the kernel may have it.
+            if found.is_none() && kernel_route(old.as_deref()).is_some() {
                 self.kernel.push_back(prefix);
             }
-            let fam = Family::of(&prefix);
-            for (at, slot, view, fams) in &sessions {
-                if !fams.contains(&fam) {
-                    continue;
-                }
-                let new = e
-                    .best
-                    .as_ref()
-                    .and_then(|b| exp.export(policy, view, *slot, &prefix, b));
-                step(e, prefix, *slot, new, &mut self.batches[*at].1, &mut adj);
-            }
-            self.rib.forget_if_empty(&prefix);
         }
         self.rib.recycle_changes(changes);
         self.pass = Some((exp, adj));
@@ -1149,9 +1149,7 @@ impl Speaker {
             return;
         };
         let Some(conn) = p.conn else { return };
-        let opts = p.session.wire_options();
-        let mut bytes = Vec::new();
-        batch.encode(opts, &mut bytes);
+        let bytes = batch.encode();
         if !bytes.is_empty() {
             self.out.push_back(Output::Send { conn, bytes });
         }
@@ -1198,6 +1196,13 @@ fn step(
     adj: &mut AdjCache,
 ) {
     let cur = e.adj_for(slot);
+    if let Some(c) = cur
+        && batch.index.contains_key(&(Arc::as_ptr(c) as usize))
+    {
+        // The prefix may already be in this batch with `c`: what comes next must be sent
+        // after it.
+        batch.seal();
+    }
     match (new, cur) {
         (Some(n), Some(c)) if Arc::ptr_eq(&n, c) || *n == **c => {}
         (None, None) => {}
@@ -1282,8 +1287,12 @@ impl Exporter {
 }
 
 /// What one peer is to be sent: withdrawals, and announcements grouped by attribute set.
-#[derive(Default)]
+/// Within an open part withdrawals go first; a part is sealed (encoded) before a prefix it
+/// may hold changes again, so the peer sees every prefix's changes in order.
 struct Batch {
+    opts: WireOptions,
+    /// UPDATEs of sealed parts.
+    done: Vec<u8>,
     withdraw: Vec<IpNet>,
     groups: Vec<(Arc<PathAttributes>, Vec<IpNet>)>,
     /// Group index by attribute-set address (the group keeps the set alive).
@@ -1291,6 +1300,26 @@ struct Batch {
 }
 
 impl Batch {
+    fn new(opts: WireOptions) -> Batch {
+        Batch {
+            opts,
+            done: Vec::new(),
+            withdraw: Vec::new(),
+            groups: Vec::new(),
+            index: HashMap::with_hasher(Hasher::default()),
+        }
+    }
+
+    /// Encode the open part.
+    fn seal(&mut self) {
+        let mut out = std::mem::take(&mut self.done);
+        let withdraw = std::mem::take(&mut self.withdraw);
+        let groups = std::mem::take(&mut self.groups);
+        self.index.clear();
+        encode_part(withdraw, groups, self.opts, &mut out);
+        self.done = out;
+    }
+
     fn announce(&mut self, a: &Arc<PathAttributes>, prefix: IpNet) {
         let key = Arc::as_ptr(a) as usize;
         let i = *self.index.entry(key).or_insert_with(|| {
@@ -1301,13 +1330,25 @@ impl Batch {
     }
 
     fn is_empty(&self) -> bool {
-        self.withdraw.is_empty() && self.groups.is_empty()
+        self.done.is_empty() && self.withdraw.is_empty() && self.groups.is_empty()
     }
 
-    /// Withdrawals first, then the announcements, prefixes in the order given.
-    fn encode(self, opts: WireOptions, out: &mut Vec<u8>) {
-        let (w4, w6): (Vec<IpNet>, Vec<IpNet>) = self
-            .withdraw
+    /// All the UPDATEs.
+    fn encode(mut self) -> Vec<u8> {
+        self.seal();
+        self.done
+    }
+}
+
+/// Withdrawals first, then the announcements, prefixes in the order given.
+fn encode_part(
+    withdraw: Vec<IpNet>,
+    groups: Vec<(Arc<PathAttributes>, Vec<IpNet>)>,
+    opts: WireOptions,
+    out: &mut Vec<u8>,
+) {
+    {
+        let (w4, w6): (Vec<IpNet>, Vec<IpNet>) = withdraw
             .into_iter()
             .partition(|p| Family::of(p) == Family::Ipv4);
         for chunk in chunks(&w4, MAX_MESSAGE_LEN - HEADER_LEN - 4) {
@@ -1331,7 +1372,7 @@ impl Batch {
                 out.extend_from_slice(&b);
             }
         }
-        for (a, prefixes) in self.groups {
+        for (a, prefixes) in groups {
             if a.mp_reach.is_some() {
                 let budget =
                     MAX_MESSAGE_LEN.saturating_sub(crate::wire::update_overhead(&a, opts) + 2);

@@ -1019,3 +1019,120 @@ fn answering_a_refresh_is_bracketed_by_borr_and_eorr() {
     assert_eq!(kinds[1].0, 2);
     assert_eq!(kinds[kinds.len() - 1], (5, 2));
 }
+
+fn raw_withdraw(nlri: &[u8]) -> Vec<u8> {
+    let mut body = (nlri.len() as u16).to_be_bytes().to_vec();
+    body.extend_from_slice(nlri);
+    body.extend_from_slice(&[0, 0]);
+    let mut v = vec![0xff; 16];
+    v.extend_from_slice(&((19 + body.len()) as u16).to_be_bytes());
+    v.push(2);
+    v.extend_from_slice(&body);
+    v
+}
+
+/// 10.0.0.1 (AS 64512) ── 10.0.0.2 (AS 65002) ── 10.0.0.3 (AS 65003), eBGP, no policy.
+fn chain() -> Net {
+    let mut n = Net::default();
+    n.add("10.0.0.1", 64512, |_| {});
+    n.add("10.0.0.2", 65002, |_| {});
+    n.add("10.0.0.3", 65003, |_| {});
+    n.peer("10.0.0.1", "10.0.0.2", 65002, |_| {});
+    n.peer("10.0.0.2", "10.0.0.1", 64512, |_| {});
+    n.peer("10.0.0.2", "10.0.0.3", 65003, |_| {});
+    n.peer("10.0.0.3", "10.0.0.2", 65002, |_| {});
+    n.run();
+    n
+}
+
+/// An UPDATE from 10.0.0.1 for 10.9.0.0/24 tagged with `community`.
+fn tagged(community: &str) -> Vec<u8> {
+    raw_update(
+        &format!("40 01 01 00  40 02 06 02 01 0000fc00  40 03 04 0a000001  c0 08 04 {community}"),
+        &[24, 10, 9, 0],
+    )
+}
+
+#[test]
+fn changes_within_one_read_reach_the_next_peer_in_order() {
+    let mut n = chain();
+    let c = n.conn("10.0.0.2", "10.0.0.1");
+    let now = n.now;
+    // Announced and withdrawn in one read: never seen downstream, or gone again.
+    let mut read = tagged("fc000001");
+    read.extend(raw_withdraw(&[24, 10, 9, 0]));
+    n.node("10.0.0.2").received(c, &read, now);
+    n.run();
+    assert!(n.route("10.0.0.2", "10.9.0.0/24").is_none());
+    assert!(n.route("10.0.0.3", "10.9.0.0/24").is_none());
+    // Changed, withdrawn, announced again, changed back, in one read: the last one holds.
+    let mut read = tagged("fc000002");
+    read.extend(tagged("fc000003"));
+    read.extend(raw_withdraw(&[24, 10, 9, 0]));
+    read.extend(tagged("fc000003"));
+    read.extend(tagged("fc000002"));
+    n.node("10.0.0.2").received(c, &read, now);
+    n.run();
+    let r = n.route("10.0.0.3", "10.9.0.0/24").unwrap();
+    assert_eq!(r.attrs.communities, vec![0xfc00_0002]);
+    // Withdrawn then announced in one read.
+    let mut read = raw_withdraw(&[24, 10, 9, 0]);
+    read.extend(tagged("fc000004"));
+    n.node("10.0.0.2").received(c, &read, now);
+    n.run();
+    let r = n.route("10.0.0.3", "10.9.0.0/24").unwrap();
+    assert_eq!(r.attrs.communities, vec![0xfc00_0004]);
+    let out = n.nodes[&ip("10.0.0.2")]
+        .adj_rib_out(ip("10.0.0.3"))
+        .unwrap();
+    assert_eq!(out[&net("10.9.0.0/24")].communities, vec![0xfc00_0004]);
+}
+
+#[test]
+fn second_path_takes_over_and_session_loss_withdraws_downstream() {
+    // 10.0.0.2 hears 10.9.0.0/24 from 10.0.0.1 and from 10.0.0.4 (longer AS path): the
+    // shorter wins, the other takes over when it is withdrawn, and when 10.0.0.4 is removed
+    // the prefix is withdrawn from 10.0.0.3.
+    let mut n = chain();
+    n.add("10.0.0.4", 64514, |_| {});
+    n.peer("10.0.0.4", "10.0.0.2", 65002, |_| {});
+    n.peer("10.0.0.2", "10.0.0.4", 64514, |_| {});
+    n.run();
+    let now = n.now;
+    n.node("10.0.0.1")
+        .originate(net("10.9.0.0/24"), LocalRoute::default(), now);
+    n.run();
+    let c4 = n.conn("10.0.0.2", "10.0.0.4");
+    let longer = raw_update(
+        "40 01 01 00  40 02 0a 02 02 0000fc02 0000fc02  40 03 04 0a000004",
+        &[24, 10, 9, 0],
+    );
+    n.node("10.0.0.2").received(c4, &longer, now);
+    n.run();
+    assert_eq!(
+        n.nodes[&ip("10.0.0.2")]
+            .rib()
+            .paths(&net("10.9.0.0/24"))
+            .len(),
+        2
+    );
+    assert_eq!(
+        n.route("10.0.0.2", "10.9.0.0/24").unwrap().peer,
+        ip("10.0.0.1")
+    );
+    n.node("10.0.0.1").withdraw(net("10.9.0.0/24"), now);
+    n.run();
+    assert_eq!(
+        n.route("10.0.0.2", "10.9.0.0/24").unwrap().peer,
+        ip("10.0.0.4")
+    );
+    assert_eq!(
+        n.route("10.0.0.3", "10.9.0.0/24").unwrap().next_hop,
+        ip("10.0.0.2")
+    );
+    n.node("10.0.0.2").remove_peer(ip("10.0.0.4"), now);
+    n.run();
+    assert!(n.route("10.0.0.2", "10.9.0.0/24").is_none());
+    assert!(n.route("10.0.0.3", "10.9.0.0/24").is_none());
+    assert!(n.nodes[&ip("10.0.0.2")].rib().is_empty());
+}
