@@ -176,11 +176,11 @@ struct Table {
     v6: Map<Ipv6Net, Entry>,
 }
 
-fn k4(n: &Ipv4Net) -> u64 {
+pub(crate) fn k4(n: &Ipv4Net) -> u64 {
     (u64::from(u32::from(n.addr())) << 8) | u64::from(n.prefix_len())
 }
 
-fn un4(k: u64) -> IpNet {
+pub(crate) fn un4(k: u64) -> IpNet {
     let addr = Ipv4Addr::from((k >> 8) as u32);
     // The length came from a valid prefix.
     IpNet::V4(Ipv4Net::new(addr, (k & 0xff) as u8).unwrap_or_default())

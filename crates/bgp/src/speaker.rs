@@ -233,7 +233,7 @@ pub struct Speaker {
     pass: Option<(Exporter, AdjCache)>,
     /// Prefixes whose kernel route changed, turned into [`Output::Route`]s (with the
     /// route as it is then) after the other outputs.
-    kernel: VecDeque<IpNet>,
+    kernel: KernelQueue,
 }
 
 impl std::fmt::Debug for Speaker {
@@ -258,7 +258,7 @@ impl Speaker {
             accept_all: true,
             next_slot: 1,
             batches: Vec::new(),
-            kernel: VecDeque::new(),
+            kernel: KernelQueue::default(),
             pass: None,
         }
     }
@@ -336,22 +336,20 @@ impl Speaker {
         if let Some(o) = self.out.pop_front() {
             return Some(o);
         }
-        if let Some(prefix) = self.kernel.pop_front() {
+        if let Some(prefix) = self.kernel.pop() {
             return Some(self.kernel_output(prefix));
         }
         // A burst should not keep its queues.
         if self.out.capacity() > 256 {
             self.out = VecDeque::new();
         }
-        if self.kernel.capacity() > 1024 {
-            self.kernel = VecDeque::new();
-        }
+        self.kernel.shrink();
         None
     }
 
     pub fn drain_outputs(&mut self) -> Vec<Output> {
         let mut v: Vec<Output> = self.out.drain(..).collect();
-        let kernel: Vec<IpNet> = self.kernel.drain(..).collect();
+        let kernel: Vec<IpNet> = std::iter::from_fn(|| self.kernel.pop()).collect();
         v.extend(kernel.into_iter().map(|p| self.kernel_output(p)));
         v
     }
@@ -1095,7 +1093,7 @@ impl Speaker {
             let (kernel, batches) = (&mut self.kernel, &mut self.batches);
             let found = self.rib.update_entry(&prefix, |e| {
                 if !same_kernel(old.as_deref(), e.best.as_deref()) {
-                    kernel.push_back(prefix);
+                    kernel.push(prefix);
                 }
                 let fam = Family::of(&prefix);
                 for (at, slot, view, fams) in &sessions {
@@ -1111,7 +1109,7 @@ impl Speaker {
             });
             // Gone, and never advertised: only the kernel may have it.
             if found.is_none() && kernel_route(old.as_deref()).is_some() {
-                self.kernel.push_back(prefix);
+                self.kernel.push(prefix);
             }
         }
         self.rib.recycle_changes(changes);
@@ -1152,6 +1150,37 @@ impl Speaker {
         let bytes = batch.encode();
         if !bytes.is_empty() {
             self.out.push_back(Output::Send { conn, bytes });
+        }
+    }
+}
+
+/// Prefixes whose kernel route changed (IPv4 packed in 8 bytes).
+#[derive(Debug, Default)]
+struct KernelQueue {
+    v4: VecDeque<u64>,
+    v6: VecDeque<ipnet::Ipv6Net>,
+}
+
+impl KernelQueue {
+    fn push(&mut self, p: IpNet) {
+        match p {
+            IpNet::V4(n) => self.v4.push_back(crate::rib::k4(&n)),
+            IpNet::V6(n) => self.v6.push_back(n),
+        }
+    }
+    fn pop(&mut self) -> Option<IpNet> {
+        self.v4
+            .pop_front()
+            .map(crate::rib::un4)
+            .or_else(|| self.v6.pop_front().map(IpNet::V6))
+    }
+    /// After a burst: give the memory back.
+    fn shrink(&mut self) {
+        if self.v4.capacity() > 1024 {
+            self.v4 = VecDeque::new();
+        }
+        if self.v6.capacity() > 1024 {
+            self.v6 = VecDeque::new();
         }
     }
 }
@@ -1211,7 +1240,7 @@ fn step(
             e.adj = adj.set(&e.adj, slot, Some(&n));
         }
         (None, Some(_)) => {
-            batch.withdraw.push(prefix);
+            batch.withdraw(prefix);
             e.adj = adj.set(&e.adj, slot, None);
         }
     }
@@ -1288,15 +1317,30 @@ impl Exporter {
 
 /// What one peer is to be sent: withdrawals, and announcements grouped by attribute set.
 /// Within an open part withdrawals go first; a part is sealed (encoded) before a prefix it
-/// may hold changes again, so the peer sees every prefix's changes in order.
+/// may hold changes again, so the peer sees every prefix's changes in order. IPv4 prefixes
+/// are kept in wire form (5 bytes for a /26).
 struct Batch {
     opts: WireOptions,
     /// UPDATEs of sealed parts.
     done: Vec<u8>,
-    withdraw: Vec<IpNet>,
-    groups: Vec<(Arc<PathAttributes>, Vec<IpNet>)>,
+    part: Part,
     /// Group index by attribute-set address (the group keeps the set alive).
     index: HashMap<usize, usize, Hasher>,
+}
+
+#[derive(Default)]
+struct Part {
+    /// IPv4 withdrawals, encoded.
+    w4: Vec<u8>,
+    w6: Vec<IpNet>,
+    groups: Vec<Group>,
+}
+
+struct Group {
+    attrs: Arc<PathAttributes>,
+    /// IPv4 NLRI, encoded.
+    v4: Vec<u8>,
+    v6: Vec<IpNet>,
 }
 
 impl Batch {
@@ -1304,33 +1348,48 @@ impl Batch {
         Batch {
             opts,
             done: Vec::new(),
-            withdraw: Vec::new(),
-            groups: Vec::new(),
+            part: Part::default(),
             index: HashMap::with_hasher(Hasher::default()),
         }
     }
 
     /// Encode the open part.
     fn seal(&mut self) {
-        let mut out = std::mem::take(&mut self.done);
-        let withdraw = std::mem::take(&mut self.withdraw);
-        let groups = std::mem::take(&mut self.groups);
+        let part = std::mem::take(&mut self.part);
         self.index.clear();
-        encode_part(withdraw, groups, self.opts, &mut out);
-        self.done = out;
+        encode_part(part, self.opts, &mut self.done);
     }
 
     fn announce(&mut self, a: &Arc<PathAttributes>, prefix: IpNet) {
         let key = Arc::as_ptr(a) as usize;
+        let groups = &mut self.part.groups;
         let i = *self.index.entry(key).or_insert_with(|| {
-            self.groups.push((a.clone(), Vec::new()));
-            self.groups.len() - 1
+            groups.push(Group {
+                attrs: a.clone(),
+                v4: Vec::new(),
+                v6: Vec::new(),
+            });
+            groups.len() - 1
         });
-        self.groups[i].1.push(prefix);
+        let g = &mut groups[i];
+        match prefix {
+            IpNet::V4(_) => encode_prefix(&prefix, &mut g.v4),
+            IpNet::V6(_) => g.v6.push(prefix),
+        }
+    }
+
+    fn withdraw(&mut self, prefix: IpNet) {
+        match prefix {
+            IpNet::V4(_) => encode_prefix(&prefix, &mut self.part.w4),
+            IpNet::V6(_) => self.part.w6.push(prefix),
+        }
     }
 
     fn is_empty(&self) -> bool {
-        self.done.is_empty() && self.withdraw.is_empty() && self.groups.is_empty()
+        self.done.is_empty()
+            && self.part.w4.is_empty()
+            && self.part.w6.is_empty()
+            && self.part.groups.is_empty()
     }
 
     /// All the UPDATEs.
@@ -1340,70 +1399,74 @@ impl Batch {
     }
 }
 
+/// Split encoded prefixes into runs of at most `budget` bytes.
+fn byte_chunks(b: &[u8], budget: usize) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let (mut start, mut i) = (0, 0);
+    while i < b.len() {
+        let n = 1 + usize::from(b[i]).div_ceil(8);
+        if i + n - start > budget && i > start {
+            out.push(&b[start..i]);
+            start = i;
+        }
+        i += n;
+    }
+    if start < b.len() {
+        out.push(&b[start..]);
+    }
+    out
+}
+
 /// Withdrawals first, then the announcements, prefixes in the order given.
-fn encode_part(
-    withdraw: Vec<IpNet>,
-    groups: Vec<(Arc<PathAttributes>, Vec<IpNet>)>,
-    opts: WireOptions,
-    out: &mut Vec<u8>,
-) {
-    {
-        let (w4, w6): (Vec<IpNet>, Vec<IpNet>) = withdraw
-            .into_iter()
-            .partition(|p| Family::of(p) == Family::Ipv4);
-        for chunk in chunks(&w4, MAX_MESSAGE_LEN - HEADER_LEN - 4) {
+fn encode_part(part: Part, opts: WireOptions, out: &mut Vec<u8>) {
+    for chunk in byte_chunks(&part.w4, MAX_MESSAGE_LEN - HEADER_LEN - 4) {
+        let at = begin_update(out);
+        out.extend_from_slice(&(chunk.len() as u16).to_be_bytes());
+        out.extend_from_slice(chunk);
+        out.extend_from_slice(&[0, 0]);
+        end_update(out, at);
+    }
+    for chunk in chunks(&part.w6, MAX_MESSAGE_LEN - HEADER_LEN - 4 - 7) {
+        let mut u = Update::default();
+        u.attrs.mp_unreach = Some(MpUnreach {
+            afi_safi: AfiSafi::IPV6_UNICAST,
+            withdrawn: chunk.to_vec(),
+        });
+        if let Ok(b) = Message::Update(u).encode(opts) {
+            out.extend_from_slice(&b);
+        }
+    }
+    for g in part.groups {
+        let a = &g.attrs;
+        if !g.v6.is_empty() {
+            let budget = MAX_MESSAGE_LEN.saturating_sub(crate::wire::update_overhead(a, opts) + 2);
+            for chunk in chunks(&g.v6, budget) {
+                let mut u = Update {
+                    attrs: (**a).clone(),
+                    ..Default::default()
+                };
+                if let Some(m) = u.attrs.mp_reach.as_mut() {
+                    m.nlri = chunk.to_vec();
+                }
+                if let Ok(b) = Message::Update(u).encode(opts) {
+                    out.extend_from_slice(&b);
+                }
+            }
+        }
+        if g.v4.is_empty() {
+            continue;
+        }
+        // IPv4: the attributes are encoded once for all the UPDATEs of the group.
+        let mut ab = Vec::new();
+        encode_attributes(a, opts, &mut ab);
+        let budget = MAX_MESSAGE_LEN.saturating_sub(HEADER_LEN + 4 + ab.len());
+        for chunk in byte_chunks(&g.v4, budget) {
             let at = begin_update(out);
-            let mut w = Vec::with_capacity(chunk.len() * 5);
-            for p in chunk {
-                encode_prefix(p, &mut w);
-            }
-            out.extend_from_slice(&(w.len() as u16).to_be_bytes());
-            out.extend_from_slice(&w);
             out.extend_from_slice(&[0, 0]);
+            out.extend_from_slice(&(ab.len() as u16).to_be_bytes());
+            out.extend_from_slice(&ab);
+            out.extend_from_slice(chunk);
             end_update(out, at);
-        }
-        for chunk in chunks(&w6, MAX_MESSAGE_LEN - HEADER_LEN - 4 - 7) {
-            let mut u = Update::default();
-            u.attrs.mp_unreach = Some(MpUnreach {
-                afi_safi: AfiSafi::IPV6_UNICAST,
-                withdrawn: chunk.to_vec(),
-            });
-            if let Ok(b) = Message::Update(u).encode(opts) {
-                out.extend_from_slice(&b);
-            }
-        }
-        for (a, prefixes) in groups {
-            if a.mp_reach.is_some() {
-                let budget =
-                    MAX_MESSAGE_LEN.saturating_sub(crate::wire::update_overhead(&a, opts) + 2);
-                for chunk in chunks(&prefixes, budget) {
-                    let mut u = Update {
-                        attrs: (*a).clone(),
-                        ..Default::default()
-                    };
-                    if let Some(m) = u.attrs.mp_reach.as_mut() {
-                        m.nlri = chunk.to_vec();
-                    }
-                    if let Ok(b) = Message::Update(u).encode(opts) {
-                        out.extend_from_slice(&b);
-                    }
-                }
-                continue;
-            }
-            // IPv4: the attributes are encoded once for all the UPDATEs of the group.
-            let mut ab = Vec::new();
-            encode_attributes(&a, opts, &mut ab);
-            let budget = MAX_MESSAGE_LEN.saturating_sub(HEADER_LEN + 4 + ab.len());
-            for chunk in chunks(&prefixes, budget) {
-                let at = begin_update(out);
-                out.extend_from_slice(&[0, 0]);
-                out.extend_from_slice(&(ab.len() as u16).to_be_bytes());
-                out.extend_from_slice(&ab);
-                for p in chunk {
-                    encode_prefix(p, out);
-                }
-                end_update(out, at);
-            }
         }
     }
 }
