@@ -593,6 +593,8 @@ type AdjStep = (Option<Arc<AdjOut>>, Option<Arc<AdjOut>>);
 #[derive(Default)]
 pub(crate) struct AdjCache {
     steps: Map<(usize, u32, usize), AdjStep>,
+    /// The last step taken (consecutive prefixes mostly take the same one).
+    last: Option<((usize, u32, usize), Option<Arc<AdjOut>>)>,
 }
 
 impl AdjCache {
@@ -609,8 +611,15 @@ impl AdjCache {
             slot,
             new.map_or(0, |a| Arc::as_ptr(a) as usize),
         );
-        if let Some((_, r)) = self.steps.get(&key) {
+        if let Some((k, r)) = &self.last
+            && *k == key
+        {
             return r.clone();
+        }
+        if let Some((_, r)) = self.steps.get(&key) {
+            let r = r.clone();
+            self.last = Some((key, r.clone()));
+            return r;
         }
         let mut v: Vec<(u32, Arc<PathAttributes>)> = old
             .as_deref()
@@ -623,6 +632,7 @@ impl AdjCache {
         let r: Option<Arc<AdjOut>> = (!v.is_empty()).then(|| Arc::from(v));
         // The old state is kept alive with the step so that its address is not reused.
         self.steps.insert(key, (old.clone(), r.clone()));
+        self.last = Some((key, r.clone()));
         r
     }
 }

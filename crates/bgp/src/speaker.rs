@@ -1226,6 +1226,7 @@ fn step(
 ) {
     let cur = e.adj_for(slot);
     if let Some(c) = cur
+        && !batch.index.is_empty()
         && batch.index.contains_key(&(Arc::as_ptr(c) as usize))
     {
         // The prefix may already be in this batch with `c`: what comes next must be sent
@@ -1255,6 +1256,8 @@ struct Exporter {
     local: LocalView,
     accept_all: bool,
     cache: HashMap<(usize, u32, bool), Exported, Hasher>,
+    /// The last lookup (its path is kept alive by `cache`).
+    last: Option<((usize, u32, bool), Option<Arc<PathAttributes>>)>,
     /// Attribute sets the policy produced, shared by value.
     made: std::collections::HashSet<Arc<PathAttributes>, Hasher>,
 }
@@ -1265,6 +1268,7 @@ impl Exporter {
             local,
             accept_all,
             cache: HashMap::with_hasher(Hasher::default()),
+            last: None,
             made: std::collections::HashSet::with_hasher(Hasher::default()),
         }
     }
@@ -1282,16 +1286,23 @@ impl Exporter {
             slot,
             matches!(prefix, IpNet::V6(_)),
         );
-        let local = &self.local;
-        let base = self
-            .cache
-            .entry(key)
-            .or_insert_with(|| {
-                let a = export_attrs(local, view, prefix, best).map(Arc::new);
-                (best.clone(), a)
-            })
-            .1
-            .clone()?;
+        let base = match &self.last {
+            Some((k, a)) if *k == key => a.clone(),
+            _ => {
+                let local = &self.local;
+                let a = self
+                    .cache
+                    .entry(key)
+                    .or_insert_with(|| {
+                        let a = export_attrs(local, view, prefix, best).map(Arc::new);
+                        (best.clone(), a)
+                    })
+                    .1
+                    .clone();
+                self.last = Some((key, a.clone()));
+                a
+            }
+        }?;
         if self.accept_all {
             return Some(base);
         }
@@ -1326,6 +1337,8 @@ struct Batch {
     part: Part,
     /// Group index by attribute-set address (the group keeps the set alive).
     index: HashMap<usize, usize, Hasher>,
+    /// The last group used.
+    last: Option<(usize, usize)>,
 }
 
 #[derive(Default)]
@@ -1350,6 +1363,7 @@ impl Batch {
             done: Vec::new(),
             part: Part::default(),
             index: HashMap::with_hasher(Hasher::default()),
+            last: None,
         }
     }
 
@@ -1357,20 +1371,28 @@ impl Batch {
     fn seal(&mut self) {
         let part = std::mem::take(&mut self.part);
         self.index.clear();
+        self.last = None;
         encode_part(part, self.opts, &mut self.done);
     }
 
     fn announce(&mut self, a: &Arc<PathAttributes>, prefix: IpNet) {
         let key = Arc::as_ptr(a) as usize;
         let groups = &mut self.part.groups;
-        let i = *self.index.entry(key).or_insert_with(|| {
-            groups.push(Group {
-                attrs: a.clone(),
-                v4: Vec::new(),
-                v6: Vec::new(),
-            });
-            groups.len() - 1
-        });
+        let i = match self.last {
+            Some((k, i)) if k == key => i,
+            _ => {
+                let i = *self.index.entry(key).or_insert_with(|| {
+                    groups.push(Group {
+                        attrs: a.clone(),
+                        v4: Vec::new(),
+                        v6: Vec::new(),
+                    });
+                    groups.len() - 1
+                });
+                self.last = Some((key, i));
+                i
+            }
+        };
         let g = &mut groups[i];
         match prefix {
             IpNet::V4(_) => encode_prefix(&prefix, &mut g.v4),
