@@ -589,12 +589,14 @@ impl Rib {
 /// Interning of [`AdjOut`] transitions within one pass over many prefixes: every prefix
 /// that moves from the same state by the same step gets the same shared result.
 type AdjStep = (Option<Arc<AdjOut>>, Option<Arc<AdjOut>>);
+/// (old state address, slot, new attributes address).
+type StepKey = (usize, u32, usize);
 
 #[derive(Default)]
 pub(crate) struct AdjCache {
-    steps: Map<(usize, u32, usize), AdjStep>,
+    steps: Map<StepKey, AdjStep>,
     /// The last step taken (consecutive prefixes mostly take the same one).
-    last: Option<((usize, u32, usize), Option<Arc<AdjOut>>)>,
+    last: Option<(StepKey, Option<Arc<AdjOut>>)>,
 }
 
 impl AdjCache {

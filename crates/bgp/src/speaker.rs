@@ -1249,15 +1249,17 @@ fn step(
 
 /// A path (kept alive: its address is the cache key) and its export towards one peer.
 type Exported = (Arc<Path>, Option<Arc<PathAttributes>>);
+/// (path address, peer slot, IPv6).
+type ExportKey = (usize, u32, bool);
 
 /// Export with memory: the attributes a path gets towards one peer are computed once per
 /// pass and shared by every prefix of the path (the policy still sees each prefix).
 struct Exporter {
     local: LocalView,
     accept_all: bool,
-    cache: HashMap<(usize, u32, bool), Exported, Hasher>,
+    cache: HashMap<ExportKey, Exported, Hasher>,
     /// The last lookup (its path is kept alive by `cache`).
-    last: Option<((usize, u32, bool), Option<Arc<PathAttributes>>)>,
+    last: Option<(ExportKey, Option<Arc<PathAttributes>>)>,
     /// Attribute sets the policy produced, shared by value.
     made: std::collections::HashSet<Arc<PathAttributes>, Hasher>,
 }
