@@ -422,23 +422,11 @@ impl State {
                 else {
                     return;
                 };
-                for (name, n) in &self.nodes {
-                    if name == b.me || !sel.matches(&n.metadata.labels) {
-                        continue;
-                    }
-                    let remote_as = node_as(n).unwrap_or(b.global_as);
-                    let (p4, p6) = node_addrs(n);
-                    for addr in [p4.map(IpAddr::V4), p6.map(IpAddr::V6)]
-                        .into_iter()
-                        .flatten()
-                    {
-                        let mut cfg = b.calico_peer(addr, remote_as, kind, node_cluster_id(n));
-                        if !b.peer_options(&mut cfg, p) {
-                            continue;
-                        }
-                        b.add(cfg, filters.clone());
-                    }
-                }
+                let selected = self
+                    .nodes
+                    .values()
+                    .filter(|n| sel.matches(&n.metadata.labels));
+                b.peer_with_nodes(selected, p, kind, &filters);
             }
         }
         // Automatic reverse peering: a node that this peering selects as a peer also peers
@@ -458,26 +446,11 @@ impl State {
         if !selected_as_peer {
             return;
         }
-        for (name, n) in &self.nodes {
-            if name == b.me {
-                continue;
-            }
-            if self.selects_node(p, n, &mut Vec::new()) != Some(true) {
-                continue;
-            }
-            let remote_as = node_as(n).unwrap_or(b.global_as);
-            let (p4, p6) = node_addrs(n);
-            for addr in [p4.map(IpAddr::V4), p6.map(IpAddr::V6)]
-                .into_iter()
-                .flatten()
-            {
-                let mut cfg = b.calico_peer(addr, remote_as, kind, node_cluster_id(n));
-                if !b.peer_options(&mut cfg, p) {
-                    continue;
-                }
-                b.add(cfg, filters.clone());
-            }
-        }
+        let applies_to = self
+            .nodes
+            .values()
+            .filter(|n| self.selects_node(p, n, &mut Vec::new()) == Some(true));
+        b.peer_with_nodes(applies_to, p, kind, &filters);
     }
 
     /// Whether peering `p` applies to node `n` (`None`: its nodeSelector does not parse).
@@ -638,6 +611,32 @@ impl PeerBuilder<'_> {
                     r.name, r.key, cfg.address
                 ));
                 false
+            }
+        }
+    }
+
+    /// Peerings of BGPPeer `p` with each of `nodes` (other Calico nodes), per address family.
+    fn peer_with_nodes<'n>(
+        &mut self,
+        nodes: impl Iterator<Item = &'n Node>,
+        p: &BGPPeer,
+        kind: &str,
+        filters: &[String],
+    ) {
+        for n in nodes {
+            if n.metadata.name == self.me {
+                continue;
+            }
+            let remote_as = node_as(n).unwrap_or(self.global_as);
+            let (p4, p6) = node_addrs(n);
+            for addr in [p4.map(IpAddr::V4), p6.map(IpAddr::V6)]
+                .into_iter()
+                .flatten()
+            {
+                let mut cfg = self.calico_peer(addr, remote_as, kind, node_cluster_id(n));
+                if self.peer_options(&mut cfg, p) {
+                    self.add(cfg, filters.to_vec());
+                }
             }
         }
     }
