@@ -12,10 +12,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use calico_api::{Resource, find_kind};
+use calico_client::Client;
 use calico_client::ipam_store::ClientIpam;
-use calico_client::{Client, DatastoreConfig, DatastoreType};
 use calico_ipam::AutoAssignArgs;
-use common::{Netns, NodeProc, kernel_ready, wait_for, wait_ready};
+use common::{Netns, NodeProc, embedded_client, kernel_ready, veth_pair, wait_for, wait_ready};
 use serde_json::json;
 
 const LIMIT: Duration = Duration::from_secs(40);
@@ -79,21 +79,8 @@ fn mesh_exchanges_blocks_and_borrowed_addresses() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let client = Client::connect(&DatastoreConfig {
-        datastore_type: DatastoreType::Embedded,
-        embedded_path: dir.path().join("calico.db"),
-        etcd: Default::default(),
-    })
-    .expect("embedded store");
-    let a = Netns::new();
-    let b = Netns::new();
-    a.ip(&[
-        "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", &b.name,
-    ]);
-    a.ip(&["addr", "add", "10.98.0.1/24", "dev", "eth0"]);
-    b.ip(&["addr", "add", "10.98.0.2/24", "dev", "eth0"]);
-    a.ip(&["link", "set", "eth0", "up"]);
-    b.ip(&["link", "set", "eth0", "up"]);
+    let client = embedded_client(dir.path());
+    let (a, b) = veth_pair("10.98.0.1/24", "10.98.0.2/24");
 
     let mut na = NodeProc::start(
         &a,
@@ -197,21 +184,8 @@ fn vxlan_cross_subnet_goes_direct_on_one_subnet() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let client = Client::connect(&DatastoreConfig {
-        datastore_type: DatastoreType::Embedded,
-        embedded_path: dir.path().join("calico.db"),
-        etcd: Default::default(),
-    })
-    .expect("embedded store");
-    let a = Netns::new();
-    let b = Netns::new();
-    a.ip(&[
-        "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", &b.name,
-    ]);
-    a.ip(&["addr", "add", "10.96.0.1/24", "dev", "eth0"]);
-    b.ip(&["addr", "add", "10.96.0.2/24", "dev", "eth0"]);
-    a.ip(&["link", "set", "eth0", "up"]);
-    b.ip(&["link", "set", "eth0", "up"]);
+    let client = embedded_client(dir.path());
+    let (a, b) = veth_pair("10.96.0.1/24", "10.96.0.2/24");
     let vx = |name: &str, ip: &str| {
         let mut e = env(dir.path(), name, ip);
         for (k, v) in e.iter_mut() {

@@ -12,9 +12,8 @@ use std::time::Duration;
 
 use calico_api::{Resource, find_kind};
 use calico_client::ipam_store::ClientIpam;
-use calico_client::{Client, DatastoreConfig, DatastoreType};
 use calico_node::tunnel::ipip_handle;
-use common::{Netns, NodeProc, kernel_ready, wait_for, wait_ready};
+use common::{Netns, NodeProc, embedded_client, kernel_ready, wait_for, wait_ready};
 
 const LIMIT: Duration = Duration::from_secs(40);
 
@@ -24,12 +23,7 @@ fn ipip_pool_gives_a_tunnel_address_on_tunl0() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let client = Client::connect(&DatastoreConfig {
-        datastore_type: DatastoreType::Embedded,
-        embedded_path: dir.path().join("calico.db"),
-        etcd: Default::default(),
-    })
-    .expect("embedded store");
+    let client = embedded_client(dir.path());
     let ns = Netns::new();
     ns.ip(&[
         "link", "add", "eth0", "type", "veth", "peer", "name", "eth1",

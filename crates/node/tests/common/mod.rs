@@ -219,3 +219,30 @@ pub fn wait_ready(ns: &Netns, node: &mut NodeProc, limit: Duration) {
         node.log_text()
     );
 }
+
+/// A client on a fresh embedded datastore file `calico.db` in `dir`.
+#[allow(dead_code)]
+pub fn embedded_client(dir: &Path) -> calico_client::Client {
+    calico_client::Client::connect(&calico_client::DatastoreConfig {
+        datastore_type: calico_client::DatastoreType::Embedded,
+        embedded_path: dir.join("calico.db"),
+        etcd: Default::default(),
+    })
+    .expect("embedded store")
+}
+
+/// Two namespaces joined by a veth pair named `eth0` on both sides, with these addresses,
+/// both ends up.
+#[allow(dead_code)]
+pub fn veth_pair(a_cidr: &str, b_cidr: &str) -> (Netns, Netns) {
+    let a = Netns::new();
+    let b = Netns::new();
+    a.ip(&[
+        "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", &b.name,
+    ]);
+    a.ip(&["addr", "add", a_cidr, "dev", "eth0"]);
+    b.ip(&["addr", "add", b_cidr, "dev", "eth0"]);
+    a.ip(&["link", "set", "eth0", "up"]);
+    b.ip(&["link", "set", "eth0", "up"]);
+    (a, b)
+}
