@@ -231,8 +231,7 @@ pub struct Speaker {
     batches: Vec<(IpAddr, Batch)>,
     /// Export and Adj-RIB-Out caches of the pass under way (one read, until propagate).
     pass: Option<(Exporter, AdjCache)>,
-    /// Prefixes whose kernel route changed, turned into [`Output::Route`]s (with the
-    /// route as it is then) after the other outputs.
+    /// Kernel route changes, turned into [`Output::Route`]s after the other outputs.
     kernel: KernelQueue,
 }
 
@@ -337,7 +336,7 @@ impl Speaker {
             return Some(o);
         }
         if let Some(prefix) = self.kernel.pop() {
-            return Some(self.kernel_output(prefix));
+            return Some(Self::kernel_output(prefix));
         }
         // A burst should not keep its queues.
         if self.out.capacity() > 256 {
@@ -349,16 +348,14 @@ impl Speaker {
 
     pub fn drain_outputs(&mut self) -> Vec<Output> {
         let mut v: Vec<Output> = self.out.drain(..).collect();
-        let kernel: Vec<IpNet> = std::iter::from_fn(|| self.kernel.pop()).collect();
-        v.extend(kernel.into_iter().map(|p| self.kernel_output(p)));
+        v.extend(std::iter::from_fn(|| self.kernel.pop()).map(Self::kernel_output));
         v
     }
 
-    /// The kernel route of a prefix as the Loc-RIB has it now.
-    fn kernel_output(&self, prefix: IpNet) -> Output {
+    fn kernel_output((prefix, best): (IpNet, Option<Arc<Path>>)) -> Output {
         Output::Route {
             prefix,
-            route: kernel_route(self.rib.best(&prefix)),
+            route: kernel_route(best.as_deref()),
         }
     }
 
@@ -1093,7 +1090,7 @@ impl Speaker {
             let (kernel, batches) = (&mut self.kernel, &mut self.batches);
             let found = self.rib.update_entry(&prefix, |e| {
                 if !same_kernel(old.as_deref(), e.best.as_deref()) {
-                    kernel.push(prefix);
+                    kernel.push(prefix, e.best.as_ref());
                 }
                 let fam = Family::of(&prefix);
                 for (at, slot, view, fams) in &sessions {
@@ -1109,7 +1106,7 @@ impl Speaker {
             });
             // Gone, and never advertised: only the kernel may have it.
             if found.is_none() && kernel_route(old.as_deref()).is_some() {
-                self.kernel.push(prefix);
+                self.kernel.push(prefix, None);
             }
         }
         self.rib.recycle_changes(changes);
@@ -1154,25 +1151,27 @@ impl Speaker {
     }
 }
 
-/// Prefixes whose kernel route changed (IPv4 packed in 8 bytes).
+/// Kernel route changes: the prefix (IPv4 packed in 8 bytes) and its new best path when
+/// that is a learned one (`None`: remove the kernel route).
 #[derive(Debug, Default)]
 struct KernelQueue {
-    v4: VecDeque<u64>,
-    v6: VecDeque<ipnet::Ipv6Net>,
+    v4: VecDeque<(u64, Option<Arc<Path>>)>,
+    v6: VecDeque<(ipnet::Ipv6Net, Option<Arc<Path>>)>,
 }
 
 impl KernelQueue {
-    fn push(&mut self, p: IpNet) {
+    fn push(&mut self, p: IpNet, best: Option<&Arc<Path>>) {
+        let best = best.filter(|b| learned(Some(b)).is_some()).cloned();
         match p {
-            IpNet::V4(n) => self.v4.push_back(crate::rib::k4(&n)),
-            IpNet::V6(n) => self.v6.push_back(n),
+            IpNet::V4(n) => self.v4.push_back((crate::rib::k4(&n), best)),
+            IpNet::V6(n) => self.v6.push_back((n, best)),
         }
     }
-    fn pop(&mut self) -> Option<IpNet> {
+    fn pop(&mut self) -> Option<(IpNet, Option<Arc<Path>>)> {
         self.v4
             .pop_front()
-            .map(crate::rib::un4)
-            .or_else(|| self.v6.pop_front().map(IpNet::V6))
+            .map(|(k, b)| (crate::rib::un4(k), b))
+            .or_else(|| self.v6.pop_front().map(|(n, b)| (IpNet::V6(n), b)))
     }
     /// After a burst: give the memory back.
     fn shrink(&mut self) {
