@@ -26,16 +26,7 @@ fn bgp_sessions_and_routes_return_after_node_restart() {
     let lab = Lab::up("bgprs", &["--encap", "none", "--nodes", "2"]);
     let a = lab.ok(&["pod", "add", "x/a", "--node", "1", "--serve", "tcp/80"]);
     let b = lab.ok(&["pod", "add", "x/b", "--node", "2", "--serve", "tcp/80"]);
-    let ip_of = |out: &str| -> String {
-        out.split(": ")
-            .nth(1)
-            .unwrap()
-            .split(' ')
-            .next()
-            .unwrap()
-            .to_string()
-    };
-    let (ip_a, ip_b) = (ip_of(&a), ip_of(&b));
+    let (ip_a, ip_b) = (common::pod_ip(&a), common::pod_ip(&b));
     let m = lab.probe_until_uniform("tcp", 80, true);
     assert_eq!(m.matrix, uniform(&m.pods, true), "{}", m.table());
     common::assert_bgp_route(&lab, 1, &ip_b, 2);

@@ -61,16 +61,7 @@ fn route_reflector_carries_routes_between_its_clients() {
 
     let a = lab.ok(&["pod", "add", "x/a", "--node", "2", "--serve", "tcp/80"]);
     let b = lab.ok(&["pod", "add", "x/b", "--node", "3", "--serve", "tcp/80"]);
-    let ip_of = |out: &str| -> String {
-        out.split(": ")
-            .nth(1)
-            .unwrap()
-            .split(' ')
-            .next()
-            .unwrap()
-            .to_string()
-    };
-    let (ip_a, ip_b) = (ip_of(&a), ip_of(&b));
+    let (ip_a, ip_b) = (common::pod_ip(&a), common::pod_ip(&b));
     let m = lab.probe_until_uniform("tcp", 80, true);
     assert_eq!(m.matrix, uniform(&m.pods, true), "{}", m.table());
     let m = lab.probe_until_uniform("icmp", 0, true);

@@ -264,3 +264,13 @@ pub fn assert_bgp_route(lab: &Lab, from: usize, pod_ip: &str, to: usize) {
         "node {from} routes {pod_ip} (on node {to}) as {got:?}, expected {via}"
     );
 }
+
+/// The pod address in `calico-lab pod add`'s output (`pod x/a: 10.244.1.2 on node 1 ...`).
+#[allow(dead_code)]
+pub fn pod_ip(out: &str) -> String {
+    out.split(": ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .unwrap_or_else(|| panic!("no address in {out:?}"))
+        .to_string()
+}
