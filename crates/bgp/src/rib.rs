@@ -241,6 +241,17 @@ impl Table {
             .map(|(k, e)| (un4(*k), e))
             .chain(self.v6.iter_mut().map(|(k, e)| (IpNet::V6(*k), e)))
     }
+    /// Give memory back once the table is mostly empty (also clears hashbrown's
+    /// tombstones, which slow down lookups after a mass withdrawal).
+    fn compact(&mut self) {
+        fn shrink<K: std::hash::Hash + Eq, V>(m: &mut Map<K, V>) {
+            if m.capacity() > 1024 && m.len() * 4 < m.capacity() {
+                m.shrink_to(m.len() * 2);
+            }
+        }
+        shrink(&mut self.v4);
+        shrink(&mut self.v6);
+    }
     fn retain(&mut self, mut f: impl FnMut(&Entry) -> bool) {
         self.v4.retain(|_, e| f(e));
         self.v6.retain(|_, e| f(e));
@@ -415,6 +426,11 @@ impl Rib {
         f: impl FnOnce(&mut Entry) -> R,
     ) -> Option<R> {
         self.entries.update(prefix, f)
+    }
+
+    /// Shrink the table when it is mostly empty.
+    pub(crate) fn compact(&mut self) {
+        self.entries.compact();
     }
 
     pub(crate) fn forget_empty(&mut self) {

@@ -1046,6 +1046,7 @@ impl Speaker {
     fn propagate(&mut self) {
         self.process_changes();
         self.pass = None;
+        self.rib.compact();
         for (addr, batch) in std::mem::take(&mut self.batches) {
             self.write_batch(addr, batch);
         }

@@ -1136,3 +1136,45 @@ fn second_path_takes_over_and_session_loss_withdraws_downstream() {
     assert!(n.route("10.0.0.3", "10.9.0.0/24").is_none());
     assert!(n.nodes[&ip("10.0.0.2")].rib().is_empty());
 }
+
+#[test]
+fn bulk_routes_are_packed_and_a_mass_withdrawal_leaves_the_rest() {
+    let mut n = mesh_pair();
+    let now = n.now;
+    let p = |i: u32| IpNet::new(IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + (i << 6))), 26).unwrap();
+    n.log.clear();
+    n.node("10.0.0.1")
+        .originate_all((0..20_000).map(|i| (p(i), LocalRoute::default())), now);
+    n.run();
+    assert_eq!(n.kernel[&ip("10.0.0.2")].len(), 20_000);
+    // 5-byte NLRI, one attribute set: well over 700 prefixes per 4 KiB UPDATE.
+    let updates: usize = n
+        .log
+        .iter()
+        .filter_map(|(a, o)| match o {
+            Output::Send { bytes, .. } if *a == ip("10.0.0.1") => Some(bytes),
+            _ => None,
+        })
+        .map(|b| {
+            let mut i = 0;
+            let mut k = 0;
+            while i + 19 <= b.len() {
+                k += usize::from(b[i + 18] == 2);
+                i += usize::from(u16::from_be_bytes([b[i + 16], b[i + 17]]));
+            }
+            k
+        })
+        .sum();
+    assert!(updates <= 20_000 / 700 + 1, "{updates} UPDATEs");
+    // Withdraw all but 100 (the tables shrink), then the rest are still found and go.
+    n.node("10.0.0.1").withdraw_all((100..20_000).map(p), now);
+    n.run();
+    assert_eq!(n.kernel[&ip("10.0.0.2")].len(), 100);
+    assert_eq!(n.nodes[&ip("10.0.0.2")].rib().len(), 100);
+    assert!(n.route("10.0.0.2", &p(99).to_string()).is_some());
+    n.node("10.0.0.1").withdraw_all((0..100).map(p), now);
+    n.run();
+    assert!(n.kernel[&ip("10.0.0.2")].is_empty());
+    assert!(n.nodes[&ip("10.0.0.2")].rib().is_empty());
+    assert!(n.nodes[&ip("10.0.0.1")].rib().is_empty());
+}
