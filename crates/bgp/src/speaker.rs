@@ -336,7 +336,7 @@ impl Speaker {
             return Some(o);
         }
         if let Some(prefix) = self.kernel.pop() {
-            return Some(Self::kernel_output(prefix));
+            return Some(self.kernel_output(prefix));
         }
         // A burst should not keep its queues.
         if self.out.capacity() > 256 {
@@ -348,15 +348,19 @@ impl Speaker {
 
     pub fn drain_outputs(&mut self) -> Vec<Output> {
         let mut v: Vec<Output> = self.out.drain(..).collect();
-        v.extend(std::iter::from_fn(|| self.kernel.pop()).map(Self::kernel_output));
+        let kernel: Vec<(IpNet, bool)> = std::iter::from_fn(|| self.kernel.pop()).collect();
+        v.extend(kernel.into_iter().map(|k| self.kernel_output(k)));
         v
     }
 
-    fn kernel_output((prefix, best): (IpNet, Option<Arc<Path>>)) -> Output {
-        Output::Route {
-            prefix,
-            route: kernel_route(best.as_deref()),
-        }
+    /// The kernel route of a queued prefix: none, or as the Loc-RIB has it now.
+    fn kernel_output(&self, (prefix, gone): (IpNet, bool)) -> Output {
+        let route = if gone {
+            None
+        } else {
+            kernel_route(self.rib.best(&prefix))
+        };
+        Output::Route { prefix, route }
     }
 
     /// Add (or reconfigure) a peer and start its session.
@@ -1152,27 +1156,34 @@ impl Speaker {
     }
 }
 
-/// Kernel route changes: the prefix (IPv4 packed in 8 bytes) and its new best path when
-/// that is a learned one (`None`: remove the kernel route).
+/// Kernel route changes, 8 bytes per IPv4 prefix: the prefix, and a flag for "no kernel
+/// route" (removals need no Loc-RIB lookup when the output is made; after a mass
+/// withdrawal such lookups of absent prefixes are the slow kind).
 #[derive(Debug, Default)]
 struct KernelQueue {
-    v4: VecDeque<(u64, Option<Arc<Path>>)>,
-    v6: VecDeque<(ipnet::Ipv6Net, Option<Arc<Path>>)>,
+    v4: VecDeque<u64>,
+    v6: VecDeque<(ipnet::Ipv6Net, bool)>,
 }
+
+/// Bit 63 of a packed IPv4 prefix (which uses bits 0..40): the route is gone.
+const GONE: u64 = 1 << 63;
 
 impl KernelQueue {
     fn push(&mut self, p: IpNet, best: Option<&Arc<Path>>) {
-        let best = best.filter(|b| learned(Some(b)).is_some()).cloned();
+        let gone = learned(best.map(|b| &**b)).is_none();
         match p {
-            IpNet::V4(n) => self.v4.push_back((crate::rib::k4(&n), best)),
-            IpNet::V6(n) => self.v6.push_back((n, best)),
+            IpNet::V4(n) => self
+                .v4
+                .push_back(crate::rib::k4(&n) | if gone { GONE } else { 0 }),
+            IpNet::V6(n) => self.v6.push_back((n, gone)),
         }
     }
-    fn pop(&mut self) -> Option<(IpNet, Option<Arc<Path>>)> {
+    /// The next prefix, and whether its kernel route is gone.
+    fn pop(&mut self) -> Option<(IpNet, bool)> {
         self.v4
             .pop_front()
-            .map(|(k, b)| (crate::rib::un4(k), b))
-            .or_else(|| self.v6.pop_front().map(|(n, b)| (IpNet::V6(n), b)))
+            .map(|k| (crate::rib::un4(k & !GONE), k & GONE != 0))
+            .or_else(|| self.v6.pop_front().map(|(n, g)| (IpNet::V6(n), g)))
     }
     /// After a burst: give the memory back.
     fn shrink(&mut self) {
