@@ -324,6 +324,7 @@ fn main() -> anyhow::Result<()> {
             o => bail!("unknown argument {o:?}"),
         }
     }
+    println!("load average at start: {}", loadavg());
     println!(
         "| N | DUT | establish ms | converge ms | withdraw ms | RSS B/route | ratio to BIRD (converge) |"
     );
@@ -357,5 +358,13 @@ fn main() -> anyhow::Result<()> {
             );
         }
     }
+    println!("load average at end: {}", loadavg());
     Ok(())
+}
+
+/// The 1, 5 and 15 minute load averages (the machine is shared: figures need context).
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
 }
