@@ -8,8 +8,9 @@
 //! Layout (Felix's chain names, `felix/rules/rule_defs.go`; nftables mode):
 //!
 //! ```text
-//! filter-FORWARD (hook forward)  → cali-FORWARD
-//!   ct state established,related accept            (fast path: policy sees new flows only)
+//! filter-FORWARD (hook forward): ct state established,related accept (fast path: policy
+//!   sees new flows only; the first rule of the hook, so known flows pay one rule), then
+//!   jump cali-FORWARD:
 //!   iifname "cali*" ct state invalid drop, oifname "cali*" ct state invalid drop
 //!   iifname "cali*" jump cali-from-wl-dispatch      (egress policy of the sending workload)
 //!   oifname "cali*" jump cali-to-wl-dispatch        (ingress policy of the receiving one)
@@ -20,8 +21,10 @@
 //!   accepted, end-of-tier drop unless passed (or only count, for a Pass default); then the
 //!   profiles (return if accepted); then drop "no-profile-deny".
 //!   Returning from the per-endpoint chain means "allowed"; every other path drops.
-//! filter-INPUT (hook input) → cali-INPUT: established accept; VXLAN only from known VTEPs;
-//!   iifname "cali*" goto cali-wl-to-host (egress policy, then defaultEndpointToHostAction).
+//! filter-INPUT (hook input): VXLAN from a known VTEP accept (first: the outer UDP flow is
+//!   never established), established accept, then jump cali-INPUT: VXLAN from other hosts
+//!   drop; iifname "cali*" goto cali-wl-to-host (egress policy, then
+//!   defaultEndpointToHostAction).
 //! nat-POSTROUTING (hook postrouting, srcnat) → cali-POSTROUTING → cali-nat-outgoing:
 //!   masquerade from natOutgoing pools to destinations outside every pool.
 //! ```
@@ -457,12 +460,20 @@ impl W<'_> {
             self.put_set(names::all_pools(v), Some(interval_set(all, v)));
         }
         let vxlan = vxlan_wanted(cfg, st);
-        let hosts = st
+        // Host addresses only (the remote VTEPs' parent-device addresses): a plain hash
+        // set, which the per-packet VXLAN check below looks up faster than an interval set.
+        let hosts: BTreeSet<String> = st
             .remote_vteps()
-            .map(|v| IpNet::from(std::net::IpAddr::V4(v.parent_device_ip)));
+            .map(|v| v.parent_device_ip.to_string())
+            .collect();
         self.put_set(
             names::all_vxlan_net(4),
-            vxlan.then(|| interval_set(net_elements(hosts, 4), 4)),
+            vxlan.then(|| SetDef {
+                type_: "ipv4_addr".into(),
+                interval: false,
+                is_map: false,
+                elements: hosts,
+            }),
         );
         self.put_chain(
             names::FROM_WL_DISPATCH.into(),
@@ -483,7 +494,9 @@ impl W<'_> {
             .iter()
             .map(|p| names::quoted(&format!("{p}*")))
             .collect();
-        let mut fwd = vec!["ct state established,related accept".to_string()];
+        // The established fast path is the first rule of the base chains (below), so
+        // packets of known flows never enter cali-FORWARD / cali-INPUT.
+        let mut fwd = Vec::new();
         for p in &prefixes {
             fwd.push(format!("iifname {p} ct state invalid drop"));
             fwd.push(format!("oifname {p} ct state invalid drop"));
@@ -496,13 +509,19 @@ impl W<'_> {
         }
         self.put_chain("cali-FORWARD".into(), Some(chain(fwd)));
 
-        let mut input = vec!["ct state established,related accept".to_string()];
+        let mut input = Vec::new();
+        // VXLAN from a known VTEP: accepted in filter-INPUT before the established check
+        // (the outer UDP flow never sees a reply, so conntrack never calls it established
+        // and every VXLAN packet would otherwise walk both).
+        let vxlan_accept = vxlan.then(|| {
+            format!(
+                "udp dport {} ip saddr @{} fib daddr type local accept",
+                cfg.vxlan.port,
+                names::all_vxlan_net(4)
+            )
+        });
         if vxlan {
             let port = cfg.vxlan.port;
-            input.push(format!(
-                "ip saddr @{} udp dport {port} fib daddr type local accept",
-                names::all_vxlan_net(4)
-            ));
             input.push(format!(
                 "udp dport {port} fib daddr type local counter drop comment \"vxlan-from-unknown-host\""
             ));
@@ -546,27 +565,27 @@ impl W<'_> {
                 ),
             ])),
         );
-        for (name, hook, target) in [
+        let established = "ct state established,related accept".to_string();
+        let mut filter_input: Vec<String> = vxlan_accept.into_iter().collect();
+        filter_input.extend([established.clone(), "jump cali-INPUT".into()]);
+        for (name, hook, rules) in [
             (
                 "filter-FORWARD",
                 "type filter hook forward priority filter; policy accept;",
-                "cali-FORWARD",
+                vec![established, "jump cali-FORWARD".into()],
             ),
             (
                 "filter-INPUT",
                 "type filter hook input priority filter; policy accept;",
-                "cali-INPUT",
+                filter_input,
             ),
             (
                 "nat-POSTROUTING",
                 "type nat hook postrouting priority srcnat; policy accept;",
-                "cali-POSTROUTING",
+                vec!["jump cali-POSTROUTING".into()],
             ),
         ] {
-            self.put_chain(
-                name.into(),
-                Some(base(hook, vec![format!("jump {target}")])),
-            );
+            self.put_chain(name.into(), Some(base(hook, rules)));
         }
     }
 }
