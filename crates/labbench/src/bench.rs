@@ -49,6 +49,11 @@ pub struct Options {
     /// Also write the report (markdown) here.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// After the benchmarks, keep the lab and the floor up for this many seconds (for
+    /// investigation by hand; the namespaces are printed), or until the file
+    /// `/tmp/labbench-<pid>.hold` is removed. Everything is removed afterwards as usual.
+    #[arg(long, default_value_t = 0)]
+    pub hold_secs: u64,
 }
 
 struct Report(String);
@@ -258,9 +263,34 @@ pub fn run(o: &Options) -> Result<()> {
     if let Some(p) = &o.out {
         std::fs::write(p, &r.0).with_context(|| format!("write {}", p.display()))?;
     }
+    if o.hold_secs > 0 {
+        hold(o.hold_secs, pid, &lab, &floor, [&lab_a, &lab_b, &lab_c])?;
+    }
     drop(fl_probe);
     drop(lab_probe);
     drop(kids);
+    Ok(())
+}
+
+/// Keep everything up for `secs` or until the hold file is removed.
+fn hold(secs: u64, pid: u32, lab: &Lab, floor: &Floor, pods: [&str; 3]) -> Result<()> {
+    let f = PathBuf::from(format!("/tmp/labbench-{pid}.hold"));
+    std::fs::write(&f, "remove this file to end the hold\n")
+        .with_context(|| format!("write {}", f.display()))?;
+    eprintln!(
+        "holding for {secs} s (rm {} to end): lab {} (nodes {} {}; pods a, b, c: {}), floor {}*",
+        f.display(),
+        lab.name,
+        lab.node_netns(1)?,
+        lab.node_netns(2)?,
+        pods.join(", "),
+        floor.prefix
+    );
+    let end = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < end && f.exists() {
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let _ = std::fs::remove_file(&f);
     Ok(())
 }
 
