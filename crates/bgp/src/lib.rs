@@ -15,7 +15,8 @@
 //! - [`fsm`]: one session's RFC 4271 §8 state machine ([`fsm::Session`]: [`fsm::Event`] in,
 //!   [`fsm::Action`]s out, timers as deadlines), OPEN checks and capability negotiation
 //!   ([`fsm::Negotiated`]).
-//! - [`rib`]: Loc-RIB with per-source Adj-RIB-In index and the decision process
+//! - [`rib`]: one compact prefix table (Loc-RIB, with each prefix's Adj-RIB-Out state;
+//!   a source's Adj-RIB-In is a walk of it) and the decision process
 //!   ([`rib::best_path`]); graceful-restart stale marking and sweeping.
 //! - [`export`]: what a path looks like towards one peer (next hop, AS_PATH prepend, route
 //!   reflection) and the [`export::RoutePolicy`] hook for import/export filters (Calico's

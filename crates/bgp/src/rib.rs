@@ -1,9 +1,9 @@
 //! Loc-RIB and the RFC 4271 §9.1 decision process, with each prefix's Adj-RIB-Out state.
 //!
 //! One hash table holds every prefix. Its value is small (two pointers): the best path, and
-//! what was advertised for the prefix to each peer ([`AdjOut`]). Paths are reference
+//! what was advertised for the prefix to each peer (its Adj-RIB-Out state). Paths are reference
 //! counted and shared: all prefixes of one UPDATE point at the same [`Path`] (same source,
-//! attributes and next hop), and all prefixes advertised alike share one [`AdjOut`]. Paths
+//! attributes and next hop), and all prefixes advertised alike share one such state. Paths
 //! that lost the decision live in a side table that is empty unless several peers send the
 //! same prefix. The Adj-RIB-In of a source is a filter over the table (walked on session
 //! events, not per route). Installing n routes is O(n) hash work.
