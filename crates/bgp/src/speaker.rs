@@ -231,6 +231,8 @@ pub struct Speaker {
     batches: Vec<(IpAddr, Batch)>,
     /// Export and Adj-RIB-Out caches of the pass under way (one read, until propagate).
     pass: Option<(Exporter, AdjCache)>,
+    /// The path of the last route originated (shared by the next ones alike).
+    local_path: Option<(LocalRoute, Arc<Path>)>,
     /// Kernel route changes, turned into [`Output::Route`]s after the other outputs.
     kernel: KernelQueue,
 }
@@ -259,6 +261,7 @@ impl Speaker {
             batches: Vec::new(),
             kernel: KernelQueue::default(),
             pass: None,
+            local_path: None,
         }
     }
 
@@ -539,7 +542,8 @@ impl Speaker {
         routes: impl IntoIterator<Item = (IpNet, LocalRoute)>,
         _now: Duration,
     ) {
-        let mut last: Option<(LocalRoute, Arc<Path>)> = None;
+        // Routes originated alike share one path, also across calls.
+        let mut last = self.local_path.take();
         for (prefix, route) in routes {
             let path = match &last {
                 Some((r, p)) if *r == route => p.clone(),
@@ -551,6 +555,7 @@ impl Speaker {
             };
             self.rib.insert_shared(prefix.trunc(), path);
         }
+        self.local_path = last;
         self.propagate();
     }
 
