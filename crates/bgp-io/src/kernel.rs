@@ -292,18 +292,25 @@ impl RouteTable for Netlink {
             })
     }
 
+    /// One request, without listing the table: the kernel deletes the route to `dst` in the
+    /// main table only when its protocol is ours (any type, so blackholes too; any scope).
     async fn delete(&mut self, dst: IpNet) -> Result<(), KernelError> {
-        for m in self.ours().await? {
-            if dst_of(&m) != Some(dst) {
-                continue;
-            }
-            match self.handle.route().del(m).execute().await {
-                Ok(()) => {}
-                Err(e) if errno_of(&e) == Some(nix::libc::ESRCH) => {}
-                Err(e) => return Err(nl_err(format!("delete route {dst}"), e)),
-            }
+        let bad = |e: String| KernelError::Netlink {
+            what: format!("delete route {dst}"),
+            detail: e,
+        };
+        let mut m = RouteMessageBuilder::<IpAddr>::new()
+            .destination_prefix(dst.addr(), dst.prefix_len())
+            .map_err(|e| bad(e.to_string()))?
+            .protocol(RouteProtocol::from(self.protocol))
+            .scope(RouteScope::NoWhere)
+            .build();
+        m.header.kind = netlink_packet_route::route::RouteType::Unspec;
+        match self.handle.route().del(m).execute().await {
+            Ok(()) => Ok(()),
+            Err(e) if errno_of(&e) == Some(nix::libc::ESRCH) => Ok(()),
+            Err(e) => Err(nl_err(format!("delete route {dst}"), e)),
         }
-        Ok(())
     }
 
     async fn list(&mut self) -> Result<Vec<RouteSpec>, KernelError> {

@@ -93,6 +93,16 @@ fn netlink_table_owns_only_its_protocol() {
                 .await
                 .expect("deleting a foreign route is a no-op");
             assert!(t.list().await.expect("list").is_empty());
+            // Blackholes (an affine block) are ours too, listed and deleted by destination.
+            let hole: ipnet::IpNet = "192.168.7.0/26".parse().expect("net");
+            t.replace_blackhole(hole).await.expect("blackhole");
+            t.replace_blackhole(hole)
+                .await
+                .expect("blackhole is idempotent");
+            assert_eq!(t.destinations().await.expect("destinations"), vec![hole]);
+            t.delete(hole).await.expect("delete blackhole");
+            t.delete(hole).await.expect("deleting twice is a no-op");
+            assert!(t.destinations().await.expect("destinations").is_empty());
         })
     })
     .join()
