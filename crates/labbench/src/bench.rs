@@ -78,15 +78,36 @@ fn sock(ip: &str, port: u16) -> Result<SocketAddr> {
         .with_context(|| format!("bad address {ip}:{port}"))
 }
 
-/// One iperf3 run from `ns` to `ip`, Gbit/s received.
-fn iperf(ns: &str, ip: &str, secs: u64) -> Result<f64> {
+/// One iperf3 run from `ns` to `ip`.
+struct Tput {
+    /// Gbit/s received.
+    gbit: f64,
+    /// CPU time of the iperf3 client and server (with the softirq work the kernel did in
+    /// their context: the forwarding path) per GB moved, ms: the per-byte cost, less
+    /// sensitive to other processes taking the CPU than the rate.
+    cpu_ms_per_gb: f64,
+}
+
+fn iperf(ns: &str, ip: &str, secs: u64) -> Result<Tput> {
     let out = in_ns(ns, &["iperf3", "-c", ip, "-t", &secs.to_string(), "-J"])?;
     let v: serde_json::Value =
         serde_json::from_str(&out).with_context(|| format!("iperf3 printed {out:?}"))?;
-    v.pointer("/end/sum_received/bits_per_second")
-        .and_then(serde_json::Value::as_f64)
-        .map(|b| b / 1e9)
-        .ok_or_else(|| anyhow!("iperf3 output has no end.sum_received: {out}"))
+    let num = |p: &str| {
+        v.pointer(p)
+            .and_then(serde_json::Value::as_f64)
+            .ok_or_else(|| anyhow!("iperf3 output has no {p}: {out}"))
+    };
+    let bytes = num("/end/sum_received/bytes")?;
+    let seconds = num("/end/sum_received/seconds")?;
+    let cpu_pct = num("/end/cpu_utilization_percent/host_total")?
+        + num("/end/cpu_utilization_percent/remote_total")?;
+    if bytes <= 0.0 || seconds <= 0.0 {
+        bail!("iperf3 to {ip} moved nothing: {out}");
+    }
+    Ok(Tput {
+        gbit: num("/end/sum_received/bits_per_second")? / 1e9,
+        cpu_ms_per_gb: cpu_pct / 100.0 * seconds * 1e3 / (bytes / 1e9),
+    })
 }
 
 /// One ping-pong measurement from `ns`.
@@ -188,6 +209,17 @@ pub fn run(o: &Options) -> Result<()> {
     let (lab_b, lab_b_ip) = lab.pod(NS, "b")?;
     let (lab_c, lab_c_ip) = lab.pod(NS, "c")?;
     let fl_a = floor.pod_ns("a");
+    let vxlan_mtu: u32 = in_ns(
+        &lab.node_netns(1)?,
+        &["cat", "/sys/class/net/vxlan.calico/mtu"],
+    )?
+    .trim()
+    .parse()
+    .context("the lab's vxlan.calico MTU")?;
+    floor.set_vxlan_mtu(vxlan_mtu)?;
+    r.line(&format!(
+        "VXLAN device MTU (the lab's, copied to the floor): {vxlan_mtu}"
+    ));
     let (fl_b_ip, fl_c_ip) = ("10.99.1.3", "10.99.2.2");
 
     // CRR opens thousands of connections from pod a: let it reuse TIME_WAIT ports.
@@ -325,6 +357,7 @@ fn throughput(
     ];
     // 0: floor, 1: floor + conntrack, 2: calico-rs.
     let mut v = vec![vec![Vec::new(); 3]; cases.len()];
+    let mut cpu = vec![vec![Vec::new(); 3]; cases.len()];
     for rep in 0..o.tput_reps {
         for (i, (name, f, c)) in cases.iter().enumerate() {
             for k in 0..3 {
@@ -337,12 +370,16 @@ fn throughput(
                 if sys == 1 {
                     floor.set_conntrack(false)?;
                 }
-                let g = g?;
+                let t = g?;
                 eprintln!(
-                    "  rep {rep} {name} {}: {g:.2} Gbit/s",
-                    ["floor", "floor + conntrack", "calico-rs"][sys]
+                    "  rep {rep} {name} {}: {:.2} Gbit/s, iperf3 CPU {:.0} ms/GB (load {})",
+                    ["floor", "floor + conntrack", "calico-rs"][sys],
+                    t.gbit,
+                    t.cpu_ms_per_gb,
+                    load()
                 );
-                v[i][sys].push(g);
+                v[i][sys].push(t.gbit);
+                cpu[i][sys].push(t.cpu_ms_per_gb);
             }
         }
     }
@@ -357,6 +394,26 @@ fn throughput(
             fmt_range(&v[i][1], 2),
             fmt_range(&v[i][2], 2),
             if ratio >= 0.95 { "met" } else { "MISSED" }
+        ));
+    }
+    r.line(
+        "\nThe same runs, paired: each repetition's calico-rs rate over the floor's and the \
+         conntrack-only floor's of that repetition (median, min–max), and the per-byte cost: CPU \
+         time of the iperf3 client and server (the forwarding path runs in their context) per GB, \
+         median (min–max).\n",
+    );
+    r.line("| path | calico-rs / floor, per rep | calico-rs / floor + conntrack, per rep | CPU ms/GB floor | floor + conntrack | calico-rs |");
+    r.line("|---|---:|---:|---:|---:|---:|");
+    for (i, (name, _, _)) in cases.iter().enumerate() {
+        let paired =
+            |k: usize| -> Vec<f64> { v[i][2].iter().zip(&v[i][k]).map(|(c, f)| c / f).collect() };
+        r.line(&format!(
+            "| {name} | {} | {} | {} | {} | {} |",
+            fmt_range(&paired(0), 2),
+            fmt_range(&paired(1), 2),
+            fmt_range(&cpu[i][0], 0),
+            fmt_range(&cpu[i][1], 0),
+            fmt_range(&cpu[i][2], 0),
         ));
     }
     Ok(())

@@ -21,9 +21,10 @@ use crate::sys::{delete_netns, in_ns, in_ns_stdin, run};
 
 /// MTU of the pods' veths (calico-lab's CNI configuration: 1450).
 pub const POD_MTU: u32 = 1450;
-/// MTU of the VXLAN device: what calico-node gives vxlan.calico in the lab (1500; Felix
-/// would choose 1450 on a 1500-byte underlay). Pods send at most 1450 bytes either way.
-pub const VXLAN_MTU: u32 = 1500;
+/// MTU the floor's VXLAN device is made with: Felix's choice on a 1500-byte underlay (1450).
+/// `run` then copies the MTU calico-node gave the lab's vxlan.calico ([`Floor::set_vxlan_mtu`]).
+/// Pods send at most 1450 bytes either way.
+pub const VXLAN_MTU: u32 = 1450;
 
 pub struct FloorPod {
     pub name: &'static str,
@@ -373,6 +374,23 @@ impl Floor {
             } else {
                 in_ns(&n, &["nft", "delete", "table", "inet", "lbct"])?;
             }
+        }
+        Ok(())
+    }
+
+    /// Give both nodes' vxlan.calico this MTU (the lab's, so that the two differ only in rules).
+    pub fn set_vxlan_mtu(&self, mtu: u32) -> Result<()> {
+        for i in 1..=2 {
+            run(&[
+                "ip",
+                "-n",
+                &self.ns(&format!("n{i}")),
+                "link",
+                "set",
+                "vxlan.calico",
+                "mtu",
+                &mtu.to_string(),
+            ])?;
         }
         Ok(())
     }
