@@ -700,6 +700,17 @@ impl Running {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
+    /// Routes in the DUT's table (BIRD only: calico-rs' handle has no route count).
+    fn routes(&self) -> Option<u64> {
+        let out = self.birdc(&["show", "route", "count"]).ok()?;
+        out.lines()
+            .find(|l| l.contains("routes for"))?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    }
+
     /// Established sessions as the DUT reports them.
     fn established(&mut self) -> anyhow::Result<usize> {
         match self {
@@ -744,6 +755,8 @@ struct Run {
     rss_mib: f64,
     listen_drops: u64,
     prefixes_seen: u64,
+    /// Routes in the DUT's table at the end (BIRD only).
+    dut_routes: Option<u64>,
 }
 
 fn run_ip_batch(node: &Node, lines: &str) -> anyhow::Result<()> {
@@ -844,6 +857,7 @@ fn one(dut: Dut, mode: Mode, n: u32, routes: u32, window: Duration) -> anyhow::R
     let (c1, s1) = (cpu_ticks(pid)?, cpu_ticks(spid)?);
     rss_max = rss_max.max(rss_kib(pid)?);
     let up_dut = running.established()?;
+    let dut_routes = if routes > 0 { running.routes() } else { None };
     sim.send("stats")?;
     let mut prefixes_seen = 0;
     let mut connect_failures = 0;
@@ -871,6 +885,7 @@ fn one(dut: Dut, mode: Mode, n: u32, routes: u32, window: Duration) -> anyhow::R
         rss_mib: rss_max as f64 / 1024.0,
         listen_drops: listen_drops(nd.ns()),
         prefixes_seen,
+        dut_routes,
     };
     eprintln!(
         "  {} {} N={n}: all up {} | up at end {}/{} (peers/DUT) | drops {} | fails {} | CPU {:.1}% (sim {:.1}%) | RSS {:.1} MiB | listen drops {} {}",
@@ -904,10 +919,10 @@ fn one(dut: Dut, mode: Mode, n: u32, routes: u32, window: Duration) -> anyhow::R
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
-    if v.is_empty() {
-        f64::NAN
-    } else {
-        v[v.len() / 2]
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
     }
 }
 
@@ -1077,10 +1092,14 @@ fn main() -> anyhow::Result<()> {
                 ));
                 if routes > 0 {
                     eprintln!(
-                        "  {} {} N={n}: prefixes seen by the peers: {}",
+                        "  {} {} N={n}: prefixes sent to the peers: {}; routes in the DUT: {}",
                         mode.name(),
                         k.name(),
-                        all(&|r| r.prefixes_seen.to_string())
+                        all(&|r| r.prefixes_seen.to_string()),
+                        all(&|r| r
+                            .dut_routes
+                            .map(|x| x.to_string())
+                            .unwrap_or_else(|| "not reported".into()))
                     );
                 }
             }
