@@ -40,6 +40,10 @@ use crate::kernel::{BGP_ROUTE_PROTOCOL, Netlink, RouteTable};
 use crate::routes::{LocalSubnet, PoolRouting, RoutePlan, plan_route};
 use crate::status::{self, PeerRow, StatusFile};
 
+/// The longest a peer-table change other than a session going up or down waits before the
+/// status snapshot and file show it.
+pub const PUBLISH_EVERY: Duration = Duration::from_secs(1);
+
 /// How the runtime is set up.
 #[derive(Debug, Clone)]
 pub struct RuntimeConfig {
@@ -280,6 +284,11 @@ struct Loop {
     status: Arc<Mutex<Vec<PeerRow>>>,
     status_file: Option<PathBuf>,
     last_rows: Vec<PeerRow>,
+    /// A session went up or down since the last publish.
+    sessions_changed: bool,
+    /// Something may have changed since the last publish.
+    publish_pending: bool,
+    last_publish: Instant,
     /// The listening socket (a duplicate descriptor), for per-peer TCP MD5 keys.
     listen_fd: OwnedFd,
     listen_v6: bool,
@@ -351,10 +360,12 @@ impl Loop {
                 Output::Route { prefix, route } => {
                     self.route(prefix, route.map(|r| r.next_hop)).await
                 }
-                Output::SessionUp { .. } | Output::SessionDown { .. } => {}
+                Output::SessionUp { .. } | Output::SessionDown { .. } => {
+                    self.sessions_changed = true;
+                }
             }
         }
-        self.publish();
+        self.publish(false);
     }
 
     async fn route(&mut self, prefix: IpNet, next_hop: Option<IpAddr>) {
@@ -386,7 +397,19 @@ impl Loop {
         }
     }
 
-    fn publish(&mut self) {
+    /// Refresh the peer table (the status snapshot and file). Rebuilding it costs O(peers), so
+    /// it happens at once only when a session went up or down (or `force`); other changes
+    /// (Connect, Active, an error text) are picked up at most [`PUBLISH_EVERY`] later by the
+    /// main loop's publish timer. Doing it on every event made the loop O(peers²) per hold
+    /// time and stalled it at ~2,000 sessions.
+    fn publish(&mut self, force: bool) {
+        if !force && !self.sessions_changed && self.last_publish.elapsed() < PUBLISH_EVERY {
+            self.publish_pending = true;
+            return;
+        }
+        self.sessions_changed = false;
+        self.publish_pending = false;
+        self.last_publish = Instant::now();
         let now = self.now();
         let unix = unix_now();
         let rows: Vec<PeerRow> = self
@@ -438,7 +461,8 @@ impl Loop {
         });
         let tx = self.io_tx.clone();
         let reader = tokio::spawn(async move {
-            let mut buf = vec![0u8; 65536];
+            // Messages are at most 4 KiB (no extended messages): 16 KiB reads take several.
+            let mut buf = vec![0u8; 16384];
             loop {
                 match rd.read(&mut buf).await {
                     Ok(0) | Err(_) => {
@@ -689,6 +713,9 @@ async fn run(
         stale,
         status,
         status_file: cfg.status_file.clone(),
+        sessions_changed: true,
+        publish_pending: false,
+        last_publish: Instant::now(),
         last_rows: vec![PeerRow {
             address: String::new(),
             peer_type: String::new(),
@@ -739,6 +766,11 @@ async fn run(
                 lp.speaker.tick(now);
                 lp.drain().await;
             }
+            _ = tokio::time::sleep_until(
+                tokio::time::Instant::from_std(lp.last_publish + PUBLISH_EVERY)
+            ), if lp.publish_pending => {
+                lp.publish(true);
+            }
             _ = tokio::time::sleep_until(sweep_at), if !swept => {
                 swept = true;
                 lp.sweep().await;
@@ -766,5 +798,7 @@ fn bind(addr: SocketAddr) -> Result<TcpListener, RuntimeError> {
     .map_err(err)?;
     sock.set_reuseaddr(true).map_err(err)?;
     sock.bind(addr).map_err(err)?;
-    sock.listen(128).map_err(err)
+    // A full mesh or a route reflector sees hundreds of peers connect at once after a restart:
+    // a short accept queue drops their handshakes into TCP's 1 s, 3 s, 7 s … retries.
+    sock.listen(4096).map_err(err)
 }
