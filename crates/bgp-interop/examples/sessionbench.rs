@@ -971,13 +971,8 @@ fn main() -> anyhow::Result<()> {
         let v = args.next().with_context(|| format!("{a} needs a value"))?;
         match a.as_str() {
             "--sizes" => {
-                sizes = v
-                    .split(',')
-                    .map(|x| {
-                        x.parse()
-                            .with_context(|| format!("--sizes: {x:?} is not a count"))
-                    })
-                    .collect::<anyhow::Result<_>>()?;
+                sizes =
+                    calico_bgp_interop::parse_counts("--sizes", &v).map_err(anyhow::Error::msg)?;
                 if sizes.iter().any(|&n| n == 0 || n > 60_000) {
                     bail!("--sizes: each size must be 1..=60000");
                 }

@@ -23,3 +23,19 @@ pub use daemon::{Daemon, Kind, PeerState, RibRoute, wait};
 pub use error::{Error, Result};
 pub use lab::{KernelRoute, Lab, Node, UNDERLAY, has_route, parse_routes};
 pub use raw::RawPeer;
+
+/// A benchmark flag's comma-separated list of counts (`--sizes 1000,10000`), with an error
+/// naming the flag and the entry that is not a count.
+pub fn parse_counts<T: std::str::FromStr>(
+    flag: &str,
+    value: &str,
+) -> std::result::Result<Vec<T>, String> {
+    value
+        .split(',')
+        .map(|x| {
+            x.trim()
+                .parse()
+                .map_err(|_| format!("{flag}: {x:?} is not a count"))
+        })
+        .collect()
+}
