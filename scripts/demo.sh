@@ -65,6 +65,8 @@ echo; echo "-- a higher tier denies quarantined pods whatever the Kubernetes pol
 lab probe --port 80
 run explain --from shop/frontend --to shop/web --port 80 --protocol tcp
 say "calico-lab exec --node 1 -- nft list table inet calico | head -40"
-"$bin/calico-lab" --name "$lab" exec --node 1 -- nft list table inet calico | head -40
+# sed reads everything (head would close the pipe early and, under pipefail, fail the demo)
+"$bin/calico-lab" --name "$lab" exec --node 1 -- nft list table inet calico | sed -n '1,40p'
+echo "  ..."
 lab down
 echo; echo "demo done: the lab is gone (ip netns list shows none of its namespaces)"
