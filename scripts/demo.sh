@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
 cargo build --release --quiet -p calicoctl -p calico-cni-plugin -p calico-node -p calico-lab
-bin=$PWD/target/release
+bin=${CARGO_TARGET_DIR:-$PWD/target}/release
 ctl=$bin/calicoctl
 store=$(mktemp -d)
 lab="demo$$"
