@@ -63,13 +63,11 @@ fn always(d: Duration, what: &str, f: impl Fn() -> bool) {
     }
 }
 
-#[test]
-fn graceful_restart_of_bird_keeps_calico_forwarding() {
-    let mut lab = Lab::new().expect("lab");
-    let a = lab.add_node().expect("node");
-    let b = lab.add_node().expect("node");
-    let (na, nb) = (lab.node(a), lab.node(b));
-    let mut bird = Daemon::start(
+/// BIRD on `nb` (AS 64512, graceful restart, originating 10.20.1.0/24) and calico-rs on `na`
+/// (graceful restart, originating 10.10.1.0/24), once the session is Established and BIRD's
+/// route is in calico-rs' kernel.
+fn graceful_pair(na: &Node, nb: &Node) -> (Daemon, SpeakerHandle) {
+    let bird = Daemon::start(
         Kind::Bird,
         nb,
         PeerConfig::new(64512, nb.addr())
@@ -90,6 +88,16 @@ fn graceful_restart_of_bird_keeps_calico_forwarding() {
         in_kernel(na, "10.20.1.0/24")
     })
     .expect("route");
+    (bird, h)
+}
+
+#[test]
+fn graceful_restart_of_bird_keeps_calico_forwarding() {
+    let mut lab = Lab::new().expect("lab");
+    let a = lab.add_node().expect("node");
+    let b = lab.add_node().expect("node");
+    let (na, nb) = (lab.node(a), lab.node(b));
+    let (mut bird, h) = graceful_pair(na, nb);
 
     bird.kill(); // a crash: no NOTIFICATION, just the TCP connection gone
     always(
@@ -117,27 +125,7 @@ fn graceful_restart_of_calico_keeps_forwarding_both_ways() {
     let a = lab.add_node().expect("node");
     let b = lab.add_node().expect("node");
     let (na, nb) = (lab.node(a), lab.node(b));
-    let bird = Daemon::start(
-        Kind::Bird,
-        nb,
-        PeerConfig::new(64512, nb.addr())
-            .neighbor(Neighbor::new(na.addr(), 64512).graceful_restart())
-            .originate(net("10.20.1.0/24")),
-    )
-    .expect("BIRD");
-    let h = speaker(
-        na,
-        64512,
-        &[(nb.addr(), 64512)],
-        "10.10.1.0/24",
-        Some(GrConfig::default()),
-        None,
-    );
-    wait(T, "session", || established(&h, nb.addr())).expect("Established");
-    wait(T, "BIRD's route in calico-rs' kernel", || {
-        in_kernel(na, "10.20.1.0/24")
-    })
-    .expect("route");
+    let (bird, h) = graceful_pair(na, nb);
     wait(T, "calico-rs' route in BIRD's kernel", || {
         in_kernel(nb, "10.10.1.0/24")
     })

@@ -37,7 +37,8 @@ pub fn status_file_path() -> PathBuf {
     path_from(std::env::var_os(STATUS_FILE_ENV))
 }
 
-fn path_from(var: Option<std::ffi::OsString>) -> PathBuf {
+/// The status file's path from the value of [`STATUS_FILE_ENV`] (`None` when unset).
+pub fn path_from(var: Option<std::ffi::OsString>) -> PathBuf {
     match var {
         Some(p) if !p.is_empty() => PathBuf::from(p),
         _ => PathBuf::from(DEFAULT_STATUS_FILE),

@@ -77,10 +77,9 @@ impl BgpEnv {
         Ok(BgpEnv {
             enabled,
             router_id,
-            status_file: get(calico_bgp_io::status::STATUS_FILE_ENV)
-                .filter(|s| !s.is_empty())
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from(calico_bgp_io::status::DEFAULT_STATUS_FILE)),
+            status_file: calico_bgp_io::status::path_from(
+                get(calico_bgp_io::status::STATUS_FILE_ENV).map(Into::into),
+            ),
             secrets_dir: get("CALICO_BGP_SECRETS_DIR")
                 .filter(|s| !s.is_empty())
                 .map(PathBuf::from)
